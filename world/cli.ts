@@ -1,0 +1,98 @@
+// `npm run world -- <command> [options]`: the writers of the shapes world.
+import { parseArgs } from 'node:util';
+import { writeDataset } from './dataset.ts';
+import { SPLITS, vocabulary, type Split } from './generate.ts';
+import { WorldError } from './output.ts';
+import { writeSamples } from './samples.ts';
+
+
+const USAGE = `Usage:
+  npm run world -- dataset --split train|val|test --count N [--seed S] [--size 64] --out DIR [--jpeg P] [--force]
+  npm run world -- samples --count N [--seed S] [--size 256] --out DIR [--force]
+  npm run world -- vocab
+
+dataset  writes DIR/images.u8 (N x size x size x 3 uint8), DIR/scenes.jsonl and DIR/manifest.json
+samples  writes a photo folder DIR/photos/<year>/<event>/IMG_nnnn.jpg and DIR/glimpse-samples.scenes.json
+vocab    prints every word the world's language uses, as JSON
+Same arguments give byte-identical output. See world/README.md for the formats.`;
+
+function integer(name: string, raw: string | undefined, fallback: number | null, min: number, max: number): number {
+  if (raw === undefined) {
+    if (fallback === null) throw new WorldError(`--${name} is required`);
+    return fallback;
+  }
+  if (!/^-?\d+$/.test(raw.trim())) throw new WorldError(`--${name} must be a whole number, got '${raw}'`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new WorldError(`--${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function progress(label: string) {
+  const start = Date.now();
+  let last = 0;
+  return (done: number, total: number) => {
+    const now = Date.now();
+    if (done !== total && now - last < 2000) return;
+    last = now;
+    const rate = done / Math.max(0.001, (now - start) / 1000);
+    process.stderr.write(`${label}: ${done}/${total} (${rate.toFixed(0)}/s)\n`);
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        split: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
+        out: { type: 'string' }, jpeg: { type: 'string' }, force: { type: 'boolean' },
+      },
+    }).values;
+  } catch (err) {
+    throw new WorldError((err as Error).message);
+  }
+  const seed = integer('seed', parsed.seed, 0, 0, 2 ** 32 - 1);
+  const started = Date.now();
+  if (command === 'dataset') {
+    const split = parsed.split;
+    if (split === undefined) throw new WorldError(`--split is required: one of ${SPLITS.join(', ')}`);
+    if (!(SPLITS as readonly string[]).includes(split)) throw new WorldError(`unknown split '${split}': expected one of ${SPLITS.join(', ')}`);
+    const count = integer('count', parsed.count, null, 1, 10_000_000);
+    const size = integer('size', parsed.size, 64, 16, 1024);
+    if (parsed.out === undefined) throw new WorldError('--out is required');
+    let jpegProbability = 0.5;
+    if (parsed.jpeg !== undefined) {
+      jpegProbability = Number(parsed.jpeg);
+      if (!Number.isFinite(jpegProbability) || jpegProbability < 0 || jpegProbability > 1) throw new WorldError(`--jpeg must be a probability in [0, 1], got '${parsed.jpeg}'`);
+    }
+    const m = await writeDataset({ split: split as Split, count, seed, size, out: parsed.out, force: parsed.force ?? false, jpegProbability, onProgress: progress(split) });
+    console.log(`wrote ${m.count} ${m.split} images (${m.size}x${m.size}), ${m.counts.questions} questions, ${m.counts.probes} probes to ${parsed.out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } else if (command === 'samples') {
+    if (parsed.split !== undefined) throw new WorldError('samples takes no --split');
+    const count = integer('count', parsed.count, null, 1, 1_000_000);
+    const size = integer('size', parsed.size, 256, 16, 4096);
+    if (parsed.out === undefined) throw new WorldError('--out is required');
+    const s = await writeSamples({ count, seed, size, out: parsed.out, force: parsed.force ?? false, onProgress: progress('samples') });
+    console.log(`wrote ${s.count} sample photos to ${parsed.out}/${s.photosDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } else if (command === 'vocab') {
+    console.log(JSON.stringify(vocabulary()));
+  } else {
+    throw new WorldError(`unknown command '${command}'\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof WorldError) {
+    process.stderr.write(`world: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+});

@@ -1,0 +1,98 @@
+// The packed data set writer: images.u8 (N x H x W x 3 uint8, row-major, no
+// header), scenes.jsonl (one record per image, same order) and manifest.json.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { languageFor, pixelsFor, sceneAt, SPLIT_LANGUAGE, type Split } from './generate.ts';
+import { orderedPool, writeFolderAtomically } from './output.ts';
+
+export const DATASET_FORMAT = 'glimpse-world-dataset';
+export const DATASET_VERSION = 1;
+
+export interface DatasetOptions {
+  split: Split;
+  count: number;
+  seed: number;
+  size: number;
+  out: string;
+  force?: boolean;
+  jpegProbability?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface DatasetManifest {
+  format: typeof DATASET_FORMAT;
+  version: number;
+  split: Split;
+  count: number;
+  seed: number;
+  size: number;
+  jpegProbability: number;
+  images: { file: string; dtype: 'uint8'; shape: [number, number, number, number]; bytes: number; sha256: string };
+  scenes: { file: string; records: number; bytes: number; sha256: string };
+  counts: { captions: number; questions: number; questionsHeldOut: number; probes: number };
+}
+
+/** Width of the render pipeline: enough to keep both cores and sharp's threads busy. */
+const IN_FLIGHT = Math.max(4, os.availableParallelism() * 4);
+
+export async function writeDataset(opts: DatasetOptions): Promise<DatasetManifest> {
+  const jpegProbability = opts.jpegProbability ?? 0.5;
+  let manifest: DatasetManifest | null = null;
+  await writeFolderAtomically(opts.out, opts.force ?? false, async (dir) => {
+    const imageFd = fs.openSync(path.join(dir, 'images.u8'), 'w');
+    const sceneFd = fs.openSync(path.join(dir, 'scenes.jsonl'), 'w');
+    const imageHash = createHash('sha256');
+    const sceneHash = createHash('sha256');
+    const counts = { captions: 0, questions: 0, questionsHeldOut: 0, probes: 0 };
+    let imageBytes = 0;
+    let sceneBytes = 0;
+    let lines: string[] = [];
+    const flushLines = () => {
+      if (lines.length === 0) return;
+      const buf = Buffer.from(lines.join(''), 'utf8');
+      fs.writeSync(sceneFd, buf);
+      sceneHash.update(buf);
+      sceneBytes += buf.length;
+      lines = [];
+    };
+    try {
+      await orderedPool(opts.count, IN_FLIGHT, async (i) => {
+        const scene = sceneAt(opts.seed, opts.split, i);
+        const pixels = await pixelsFor(scene, opts.seed, opts.split, i, opts.size, { jpegProbability });
+        return { scene, pixels };
+      }, (i, { scene, pixels }) => {
+        fs.writeSync(imageFd, pixels);
+        imageHash.update(pixels);
+        imageBytes += pixels.length;
+        const item = languageFor(scene, opts.seed, opts.split, i, SPLIT_LANGUAGE[opts.split]);
+        counts.captions += item.captions.length;
+        counts.questions += item.questions.length;
+        counts.questionsHeldOut += item.questions.filter((q) => q.heldOut).length;
+        counts.probes += item.probes.length;
+        lines.push(`${JSON.stringify({ index: i, id: `${opts.split}-${i}`, ...item })}\n`);
+        if (lines.length >= 512) flushLines();
+        opts.onProgress?.(i + 1, opts.count);
+      });
+      flushLines();
+    } finally {
+      fs.closeSync(imageFd);
+      fs.closeSync(sceneFd);
+    }
+    manifest = {
+      format: DATASET_FORMAT,
+      version: DATASET_VERSION,
+      split: opts.split,
+      count: opts.count,
+      seed: opts.seed,
+      size: opts.size,
+      jpegProbability,
+      images: { file: 'images.u8', dtype: 'uint8', shape: [opts.count, opts.size, opts.size, 3], bytes: imageBytes, sha256: imageHash.digest('hex') },
+      scenes: { file: 'scenes.jsonl', records: opts.count, bytes: sceneBytes, sha256: sceneHash.digest('hex') },
+      counts,
+    };
+    fs.writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  });
+  return manifest as unknown as DatasetManifest;
+}

@@ -1,0 +1,78 @@
+// One image's worth of the world: scene, pixels and language, each from its own
+// random stream keyed by (seed, split, index).
+import { makeCaptions, type Caption } from './captions.ts';
+import { makeProbes, type Probe } from './probes.ts';
+import { makeQuestions, type Question } from './questions.ts';
+import { renderScene } from './render.ts';
+import { Rng } from './rng.ts';
+import { sampleScene, toSceneGraph, type Scene, type SceneGraph } from './scene.ts';
+import { COLOURS, COLS, NUMBER_WORDS, PLURAL, ROWS, SCENE_TYPES, SHAPES, SIZES } from './vocab.ts';
+
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+export interface WorldItem {
+  graph: SceneGraph;
+  captions: Caption[];
+  questions: Question[];
+  probes: Probe[];
+}
+
+export interface LanguageOptions {
+  captions: number;
+  heldOut: boolean;
+  probes: boolean;
+}
+
+/** Train sees seen templates only; val adds probes; test adds held-out phrasings too. */
+export const SPLIT_LANGUAGE: Record<Split, LanguageOptions> = {
+  train: { captions: 3, heldOut: false, probes: false },
+  val: { captions: 3, heldOut: false, probes: true },
+  test: { captions: 3, heldOut: true, probes: true },
+};
+
+export function sceneAt(seed: number, stream: string, index: number): Scene {
+  return sampleScene(new Rng(seed, stream, index, 'scene'));
+}
+
+export function languageFor(scene: Scene, seed: number, stream: string, index: number, options: LanguageOptions): WorldItem {
+  const rng = new Rng(seed, stream, index, 'language');
+  return {
+    graph: toSceneGraph(scene),
+    captions: makeCaptions(scene, rng, options.captions, options.heldOut),
+    questions: makeQuestions(scene, rng, options.heldOut),
+    probes: options.probes ? makeProbes(scene, rng) : [],
+  };
+}
+
+export interface NuisanceOptions {
+  /** Probability that an image goes through a JPEG round trip. */
+  jpegProbability: number;
+}
+
+export async function pixelsFor(scene: Scene, seed: number, stream: string, index: number, size: number, nuisance: NuisanceOptions): Promise<Buffer> {
+  const rng = new Rng(seed, stream, index, 'render');
+  const noise = rng.uniform(1.5, 6);
+  const jpegQuality = rng.chance(nuisance.jpegProbability) ? rng.int(50, 95) : null;
+  return renderScene(scene, { size, noise, jpegQuality }, rng);
+}
+
+/**
+ * Every word the language can produce, lower-cased, sorted: the seed of a word-level
+ * tokenizer. Found by running all templates over enough scenes to reach every branch,
+ * then adding every attribute value in case a rare one was missed.
+ */
+export function vocabulary(): string[] {
+  const words = new Set<string>();
+  const addText = (text: string) => text.toLowerCase().split(/[^a-z0-9]+/).forEach((w) => w && words.add(w));
+  for (let i = 0; i < 4000; i++) {
+    const scene = sceneAt(0, 'vocabulary', i);
+    const item = languageFor(scene, 0, 'vocabulary', i, { captions: 4, heldOut: true, probes: true });
+    item.captions.forEach((c) => addText(c.text));
+    item.questions.forEach((q) => { addText(q.question); addText(q.answer); });
+    item.probes.forEach((p) => { addText(p.positive); addText(p.negative); });
+  }
+  [...SCENE_TYPES, ...SHAPES, ...Object.values(PLURAL), ...COLOURS, ...SIZES, ...NUMBER_WORDS, ...ROWS, ...COLS].forEach(addText);
+  for (let d = 0; d <= 9; d++) words.add(String(d));
+  return [...words].sort();
+}

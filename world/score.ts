@@ -1,0 +1,145 @@
+// Scorers for benchmarks and tests: QA exact match, caption object F1 and
+// hallucination, retrieval recall@k both ways, compositional accuracy.
+import { parseClaims, readScene, tokenize } from './parse.ts';
+import type { SceneGraph } from './scene.ts';
+import { NUMBER_WORDS } from './vocab.ts';
+
+const ARTICLES = new Set(['a', 'an', 'the']);
+const PLACE_ROWS = new Set(['top', 'middle', 'bottom']);
+const PLACE_COLS = new Set(['left', 'centre', 'right']);
+
+/** Case, punctuation, articles, number words, spelling variants and place names folded. */
+export function normalizeAnswer(text: string): string {
+  let tokens = tokenize(text).filter((t) => !ARTICLES.has(t));
+  tokens = tokens.map((t) => {
+    const n = (NUMBER_WORDS as readonly string[]).indexOf(t);
+    return n >= 0 ? String(n) : t;
+  });
+  tokens = tokens.filter((t) => t !== 'corner' && t !== 'side' && t !== 'of' && t !== 'picture' && t !== 'image');
+  // "left top" -> "top left"; "middle centre", "centre" -> "centre".
+  if (tokens.length === 2 && PLACE_COLS.has(tokens[0] as string) && PLACE_ROWS.has(tokens[1] as string)) tokens.reverse();
+  if (tokens.length <= 2 && tokens.every((t) => PLACE_ROWS.has(t) || PLACE_COLS.has(t))) {
+    const joined = tokens.join(' ');
+    if (joined === 'middle centre' || joined === 'middle' || joined === 'centre middle') tokens = ['centre'];
+  }
+  const scene = tokens.length <= 2 ? readScene(tokens) : null;
+  if (scene !== null && tokens.length === 1) return scene;
+  return tokens.join(' ');
+}
+
+export function exactMatch(prediction: string, answer: string): boolean {
+  return normalizeAnswer(prediction) === normalizeAnswer(answer);
+}
+
+export interface Rate { correct: number; total: number; accuracy: number }
+const rate = (correct: number, total: number): Rate => ({ correct, total, accuracy: total === 0 ? 0 : correct / total });
+
+/** Overall and per-group rates of a list of right/wrong outcomes. */
+function tally(outcomes: ReadonlyArray<{ group: string; ok: boolean }>): { overall: Rate; groups: Record<string, Rate> } {
+  const counts = new Map<string, [number, number]>();
+  let correct = 0;
+  for (const { group, ok } of outcomes) {
+    correct += ok ? 1 : 0;
+    const c = counts.get(group) ?? [0, 0];
+    counts.set(group, [c[0] + (ok ? 1 : 0), c[1] + 1]);
+  }
+  const groups: Record<string, Rate> = {};
+  for (const [group, [c, t]] of [...counts].sort(([x], [y]) => x.localeCompare(y))) groups[group] = rate(c, t);
+  return { overall: rate(correct, outcomes.length), groups };
+}
+
+export function qaAccuracy(items: ReadonlyArray<{ type: string; prediction: string; answer: string }>): { overall: Rate; byType: Record<string, Rate> } {
+  const { overall, groups } = tally(items.map((i) => ({ group: i.type, ok: exactMatch(i.prediction, i.answer) })));
+  return { overall, byType: groups };
+}
+
+export interface CaptionScores {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** CHAIR-i: mentioned objects whose kind of shape is nowhere in the image, over all mentioned objects. */
+  hallucination: number;
+  mentioned: number;
+  truth: number;
+}
+
+/**
+ * Object-level scores, micro-averaged: each caption is parsed to objects, which
+ * match the image's objects one to one on shape, colour and the attributes the
+ * caption states (size, digit).
+ */
+export function captionScores(items: ReadonlyArray<{ caption: string; graph: SceneGraph }>): CaptionScores {
+  let matched = 0;
+  let mentioned = 0;
+  let truth = 0;
+  let hallucinated = 0;
+  for (const { caption, graph } of items) {
+    const claims = parseClaims(caption);
+    const free = graph.objects.slice();
+    truth += graph.objects.length;
+    for (const np of claims.objects) {
+      for (let n = 0; n < np.count; n++) {
+        mentioned++;
+        if (np.shape !== null && !graph.objects.some((o) => o.shape === np.shape)) hallucinated++;
+        const k = free.findIndex((o) => (np.shape === null || o.shape === np.shape) && (np.colour === undefined || o.colour === np.colour)
+          && (np.size === undefined || o.size === np.size) && (np.digit === undefined || o.digit === np.digit));
+        if (k >= 0 && np.shape !== null && np.colour !== undefined) {
+          matched++;
+          free.splice(k, 1);
+        }
+      }
+    }
+  }
+  const precision = mentioned === 0 ? 0 : matched / mentioned;
+  const recall = truth === 0 ? 0 : matched / truth;
+  const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  return { precision, recall, f1, hallucination: mentioned === 0 ? 0 : hallucinated / mentioned, mentioned, truth };
+}
+
+export interface Recall { r1: number; r5: number; r10: number }
+export interface RetrievalScores { textToImage: Recall; imageToText: Recall }
+
+/**
+ * `similarity` is images x texts, row-major; `textImage[j]` is the image text j
+ * describes. Ties count against the truth: an item ranks below every item scoring
+ * the same or higher, so a constant similarity scores no better than chance.
+ */
+export function retrievalRecall(similarity: Float32Array | Float64Array | number[], images: number, textImage: readonly number[]): RetrievalScores {
+  const texts = textImage.length;
+  if (similarity.length !== images * texts) throw new Error(`similarity has ${similarity.length} entries, expected ${images} x ${texts}`);
+  const sim = (i: number, j: number) => similarity[i * texts + j] as number;
+  const ks = [1, 5, 10] as const;
+  const t2i = [0, 0, 0];
+  for (let j = 0; j < texts; j++) {
+    const truth = textImage[j] as number;
+    const s = sim(truth, j);
+    let rank = 0;
+    for (let i = 0; i < images; i++) if (i !== truth && sim(i, j) >= s) rank++;
+    ks.forEach((k, n) => { if (rank < k) t2i[n] = (t2i[n] as number) + 1; });
+  }
+  const textsOf: number[][] = Array.from({ length: images }, () => []);
+  textImage.forEach((img, j) => textsOf[img]?.push(j));
+  const i2t = [0, 0, 0];
+  for (let i = 0; i < images; i++) {
+    const own = new Set(textsOf[i]);
+    if (own.size === 0) continue;
+    let best = -Infinity;
+    for (const j of own) best = Math.max(best, sim(i, j));
+    let rank = 0;
+    for (let j = 0; j < texts; j++) if (!own.has(j) && sim(i, j) >= best) rank++;
+    ks.forEach((k, n) => { if (rank < k) i2t[n] = (i2t[n] as number) + 1; });
+  }
+  const withTexts = textsOf.filter((t) => t.length > 0).length;
+  const recall = (hits: number[], total: number): Recall => ({
+    r1: total === 0 ? 0 : (hits[0] as number) / total,
+    r5: total === 0 ? 0 : (hits[1] as number) / total,
+    r10: total === 0 ? 0 : (hits[2] as number) / total,
+  });
+  return { textToImage: recall(t2i, texts), imageToText: recall(i2t, withTexts) };
+}
+
+/** A probe counts as right when the true caption scores strictly above its hard negative. */
+export function compositionalAccuracy(items: ReadonlyArray<{ category: string; positive: number; negative: number }>): { overall: Rate; byCategory: Record<string, Rate> } {
+  const { overall, groups } = tally(items.map((i) => ({ group: i.category, ok: i.positive > i.negative })));
+  return { overall, byCategory: groups };
+}
