@@ -45,10 +45,14 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  // "--count -3" should reach our range check, not parseArgs' "ambiguous argument".
+  const args = rest.flatMap((arg, i) => (/^-\d/.test(arg) && rest[i - 1]?.startsWith('--') ? [] : [
+    /^--/.test(arg) && /^-\d/.test(rest[i + 1] ?? '') ? `${arg}=${rest[i + 1]}` : arg,
+  ]));
   let parsed;
   try {
     parsed = parseArgs({
-      args: rest,
+      args,
       strict: true,
       allowPositionals: false,
       options: {

@@ -16,7 +16,12 @@ function describeFsError(err: unknown): string {
 
 export async function writeFolderAtomically(out: string, force: boolean, write: (dir: string) => Promise<void>): Promise<void> {
   const target = path.resolve(out);
-  const existing = fs.statSync(target, { throwIfNoEntry: false });
+  let existing: fs.Stats | undefined;
+  try {
+    existing = fs.statSync(target, { throwIfNoEntry: false });
+  } catch (err) {
+    throw new WorldError(`cannot write to output folder ${target}: ${describeFsError(err)}`);
+  }
   if (existing && !existing.isDirectory()) throw new WorldError(`output ${target} exists and is not a folder`);
   if (existing && fs.readdirSync(target).length > 0 && !force) {
     throw new WorldError(`output folder ${target} is not empty; choose another --out or pass --force to replace it`);

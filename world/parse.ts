@@ -4,7 +4,7 @@
 // judge of captions and hard negatives.
 import type { SceneGraph } from './scene.ts';
 import {
-  COLOURS, NUMBER_WORDS, PLURAL, SCENE_WORDS, SHAPES, SIZES, SYNONYMS,
+  COLOURS, NUMBER_WORDS, PLURAL, SCENE_WORDS, SHAPES, SIZES, SYNONYMS, relationHolds,
   type Colour, type Relation, type SceneType, type Shape, type Size,
 } from './vocab.ts';
 
@@ -159,13 +159,6 @@ export function matchesPhrase(o: GraphObject, np: NounPhrase): boolean {
   return (np.shape === null || o.shape === np.shape) && (np.colour === undefined || o.colour === np.colour)
     && (np.size === undefined || o.size === np.size) && (np.digit === undefined || o.digit === np.digit)
     && (np.row === undefined || o.row === np.row) && (np.col === undefined || o.col === np.col);
-}
-
-export function relationHolds(a: GraphObject, rel: Relation, b: GraphObject): boolean {
-  if (rel === 'left of') return a.col < b.col;
-  if (rel === 'right of') return a.col > b.col;
-  if (rel === 'above') return a.row < b.row;
-  return a.row > b.row;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Noun phrases and referring expressions shared by captions, questions and probes.
 import type { SceneObject } from './scene.ts';
-import { NUMBER_WORDS, PLURAL, placePhrase, type SceneType } from './vocab.ts';
+import { NUMBER_WORDS, PLURAL, placePhrase, type Relation, type SceneType } from './vocab.ts';
 
 export interface NounPhraseParts {
   size?: boolean;
@@ -56,3 +56,8 @@ export const SCENE_PHRASES: Record<SceneType, { prep: string; intro: readonly st
 export function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** How a relation reads between two noun phrases. */
+export const RELATION_PHRASES: Record<Relation, string> = {
+  'left of': 'to the left of', 'right of': 'to the right of', above: 'above', below: 'below',
+};

@@ -2,9 +2,8 @@
 // that differs by one edit and is false for the image.
 import type { Rng } from './rng.ts';
 import type { Scene, SceneObject } from './scene.ts';
-import { SCENE_PHRASES, capitalise, withArticle } from './phrases.ts';
-import { holds } from './questions.ts';
-import { COLOURS, SHAPES, type Colour, type Relation, type Shape } from './vocab.ts';
+import { RELATION_PHRASES, SCENE_PHRASES, capitalise, withArticle } from './phrases.ts';
+import { COLOURS, RELATIONS, SHAPES, relationHolds, type Colour, type Relation, type Shape } from './vocab.ts';
 
 export const PROBE_CATEGORIES = [
   'replace-object', 'replace-attribute', 'replace-relation', 'swap-object', 'swap-attribute', 'add-object', 'add-attribute',
@@ -17,7 +16,6 @@ export interface Probe {
   negative: string;
 }
 
-const REL_WORDS: Record<Relation, string> = { 'left of': 'to the left of', 'right of': 'to the right of', above: 'above', below: 'below' };
 const OPPOSITE: Record<Relation, Relation> = { 'left of': 'right of', 'right of': 'left of', above: 'below', below: 'above' };
 
 interface Mention { colour: Colour | null; shape: Shape }
@@ -28,7 +26,7 @@ const mention = (o: SceneObject): Mention => ({ colour: o.colour, shape: o.shape
 function fits(s: Scene, mentions: readonly Mention[], rel: Relation | null): boolean {
   const ok = (m: Mention, o: SceneObject) => o.shape === m.shape && (m.colour === null || o.colour === m.colour);
   const search = (i: number, taken: SceneObject[]): boolean => {
-    if (i === mentions.length) return rel === null || taken.length < 2 || holds(taken[0] as SceneObject, rel, taken[1] as SceneObject);
+    if (i === mentions.length) return rel === null || taken.length < 2 || relationHolds(taken[0] as SceneObject, rel, taken[1] as SceneObject);
     return s.objects.some((o) => !taken.includes(o) && ok(mentions[i] as Mention, o) && search(i + 1, [...taken, o]));
   };
   return search(0, []);
@@ -36,7 +34,7 @@ function fits(s: Scene, mentions: readonly Mention[], rel: Relation | null): boo
 
 function sentence(s: Scene, parts: string[], rel: Relation | null): string {
   const body = rel !== null && parts.length === 2
-    ? `${parts[0]} ${REL_WORDS[rel]} ${parts[1]}`
+    ? `${parts[0]} ${RELATION_PHRASES[rel]} ${parts[1]}`
     : parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
   return `${capitalise(body)} ${SCENE_PHRASES[s.scene].prep}.`;
 }
@@ -50,7 +48,7 @@ export function makeProbes(s: Scene, rng: Rng): Probe[] {
   const objs = rng.shuffle(s.objects);
   const a = objs[0] as SceneObject;
   const b = objs.find((o) => o.colour !== a.colour && o.shape !== a.shape) ?? null;
-  const rel = b === null ? null : rng.shuffle(['left of', 'right of', 'above', 'below'] as const).find((r) => holds(a, r, b)) ?? null;
+  const rel = b === null ? null : rng.shuffle(RELATIONS).find((r) => relationHolds(a, r, b)) ?? null;
   const base = b === null ? [mention(a)] : [mention(a), mention(b)];
   const positive = sentence(s, base.map(np), rel);
   const listed = sentence(s, base.map(np), null);

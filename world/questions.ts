@@ -1,10 +1,10 @@
 // Questions with canonical short answers, generated from the scene graph.
 import type { Rng } from './rng.ts';
 import type { Scene, SceneObject } from './scene.ts';
-import { describe, withArticle } from './phrases.ts';
+import { RELATION_PHRASES, describe, withArticle } from './phrases.ts';
 import {
-  COLOURS, COLOUR_WEIGHTS, PLURAL, SHAPES, SHAPE_WEIGHTS, placeName,
-  type Colour, type Relation, type Shape,
+  COLOURS, COLOUR_WEIGHTS, PLURAL, SHAPES, SHAPE_WEIGHTS, placeName, relationHolds, RELATIONS,
+  type Colour, type Shape,
 } from './vocab.ts';
 
 export const QUESTION_TYPES = ['colour', 'shape', 'count', 'exist', 'position', 'relation', 'size', 'scene', 'digit'] as const;
@@ -104,17 +104,6 @@ function existQuestion(phrase: (np: string) => string) {
   };
 }
 
-export function holds(a: SceneObject, rel: Relation, b: SceneObject): boolean {
-  switch (rel) {
-    case 'left of': return a.col < b.col;
-    case 'right of': return a.col > b.col;
-    case 'above': return a.row < b.row;
-    case 'below': return a.row > b.row;
-  }
-}
-
-const REL_WORDS: Record<Relation, string> = { 'left of': 'to the left of', 'right of': 'to the right of', above: 'above', below: 'below' };
-
 function relationQuestion(phrase: (a: string, rel: string, b: string) => string) {
   return (s: Scene, rng: Rng): Made => {
     // Places are never used to refer here: they would give the answer away.
@@ -123,11 +112,10 @@ function relationQuestion(phrase: (a: string, rel: string, b: string) => string)
       const refA = referTo(a, s, ['place'], rng);
       const refB = referTo(b, s, ['place'], rng);
       if (refA === null || refB === null) continue;
-      const rels = (['left of', 'right of', 'above', 'below'] as const);
       const wanted = rng.chance(0.5);
-      const fitting = rels.filter((r) => holds(a, r, b) === wanted);
-      const rel = fitting.length > 0 ? rng.pick(fitting) : rng.pick(rels);
-      return { question: phrase(refA, REL_WORDS[rel], refB), answer: holds(a, rel, b) ? 'yes' : 'no' };
+      const fitting = RELATIONS.filter((r) => relationHolds(a, r, b) === wanted);
+      const rel = fitting.length > 0 ? rng.pick(fitting) : rng.pick(RELATIONS);
+      return { question: phrase(refA, RELATION_PHRASES[rel], refB), answer: relationHolds(a, rel, b) ? 'yes' : 'no' };
     }
     return null;
   };

@@ -106,12 +106,22 @@ function digitSvg(digit: number, cx: number, cy: number, h: number, ink: string)
   return `<path d="${d}" stroke="${ink}" stroke-width="${f(h * 0.2)}" stroke-linecap="round" fill="none"/>`;
 }
 
-function objectSvg(o: SceneObject, size: number, index: number): string {
+/**
+ * Where an object is drawn: centre and half-extent in pixels. Large objects reach
+ * 0.37 of a cell, small ones 0.21; with the largest jitter an object still stays
+ * inside its own cell, so no object ever hides another.
+ */
+export function objectExtent(o: SceneObject, size: number): { cx: number; cy: number; r: number } {
   const cell = size / 3;
-  const cx = (o.col + 0.5 + o.jitter.dx) * cell;
-  const cy = (o.row + 0.5 + o.jitter.dy) * cell;
-  // Half-extent: large 0.37 of a cell, small 0.21; with jitter an object never leaves its cell.
-  const r = cell * (o.size === 'large' ? 0.37 : 0.21) * o.jitter.scale;
+  return {
+    cx: (o.col + 0.5 + o.jitter.dx) * cell,
+    cy: (o.row + 0.5 + o.jitter.dy) * cell,
+    r: cell * (o.size === 'large' ? 0.37 : 0.21) * o.jitter.scale,
+  };
+}
+
+function objectSvg(o: SceneObject, size: number, index: number): string {
+  const { cx, cy, r } = objectExtent(o, size);
   const base = COLOUR_HEX[o.colour];
   const fill = `url(#o${index})`;
   const outline = o.colour === 'black' ? '#8a8a8a' : shade(base, 0.55);
@@ -169,6 +179,19 @@ export function sceneToSvg(scene: Scene, size: number, rng: Rng): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}">${body}</svg>`;
 }
 
+// Sensor noise is read from one fixed table of standard normals at a random offset
+// per image: drawing fresh normals per pixel cost more than rasterising the SVG.
+const NOISE_MASK = (1 << 20) - 1;
+let noiseValues: Float32Array | null = null;
+function noiseTable(): Float32Array {
+  if (noiseValues === null) {
+    const rng = new Rng('sensor-noise');
+    noiseValues = new Float32Array(NOISE_MASK + 1);
+    for (let i = 0; i < noiseValues.length; i++) noiseValues[i] = rng.normal();
+  }
+  return noiseValues;
+}
+
 export interface RenderOptions {
   size: number;
   /** Standard deviation of the Gaussian sensor noise, in 0..255 levels. */
@@ -184,8 +207,10 @@ export async function renderScene(scene: Scene, options: RenderOptions, rng: Rng
   const rgb = await sharp(Buffer.from(svg), { density: 72 }).removeAlpha().raw().toBuffer();
   if (rgb.length !== size * size * 3) throw new Error(`renderer produced ${rgb.length} bytes, expected ${size * size * 3}`);
   const light = scene.backdrop.light;
+  const table = noiseTable();
+  const offset = rng.nextUint32();
   for (let i = 0; i < rgb.length; i++) {
-    const v = (rgb[i] as number) * light + rng.normal() * options.noise;
+    const v = (rgb[i] as number) * light + (table[(offset + i) & NOISE_MASK] as number) * options.noise;
     rgb[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
   }
   if (options.jpegQuality === null) return rgb;

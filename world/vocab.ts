@@ -23,6 +23,16 @@ export type Col = 0 | 1 | 2;
 export const RELATIONS = ['left of', 'right of', 'above', 'below'] as const;
 export type Relation = (typeof RELATIONS)[number];
 
+/** The world's meaning of a relation: by grid column (left/right) or row (above/below). */
+export function relationHolds(a: { row: number; col: number }, rel: Relation, b: { row: number; col: number }): boolean {
+  switch (rel) {
+    case 'left of': return a.col < b.col;
+    case 'right of': return a.col > b.col;
+    case 'above': return a.row < b.row;
+    case 'below': return a.row > b.row;
+  }
+}
+
 /**
  * Non-uniform priors, so that some objects are "popular": POPE's popular
  * negatives ask about the objects seen most often in the data set.

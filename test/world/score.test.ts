@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { captionScores, compositionalAccuracy, exactMatch, normalizeAnswer, qaAccuracy, retrievalRecall } from '../../world/score.ts';
+import type { SceneGraph } from '../../world/scene.ts';
+
+test('answers are normalised: case, punctuation, articles, number words, spelling, place order', () => {
+  assert.equal(normalizeAnswer('The RED.'), 'red');
+  assert.equal(normalizeAnswer('three'), '3');
+  assert.ok(exactMatch('Three', '3'));
+  assert.ok(exactMatch('a large one', 'large 1'));
+  assert.ok(exactMatch('Color', 'colour'));
+  assert.ok(exactMatch('grey', 'gray'));
+  assert.ok(exactMatch('upper left corner', 'top left'));
+  assert.ok(exactMatch('left top', 'top left'));
+  assert.ok(exactMatch('the center', 'centre'));
+  assert.ok(exactMatch('big', 'large'));
+  assert.ok(!exactMatch('top right', 'top left'));
+  assert.ok(!exactMatch('red circle', 'red'));
+  assert.ok(!exactMatch('', 'red'));
+  assert.ok(!exactMatch('4', '3'));
+});
+
+test('QA accuracy: perfect, empty and partly wrong', () => {
+  const gold = [
+    { type: 'colour', answer: 'red' }, { type: 'colour', answer: 'blue' },
+    { type: 'count', answer: '2' }, { type: 'exist', answer: 'no' },
+  ];
+  const perfect = qaAccuracy(gold.map((g) => ({ ...g, prediction: g.answer })));
+  assert.equal(perfect.overall.accuracy, 1);
+  const empty = qaAccuracy(gold.map((g) => ({ ...g, prediction: '' })));
+  assert.equal(empty.overall.accuracy, 0);
+  const partial = qaAccuracy(gold.map((g, i) => ({ ...g, prediction: i === 1 ? 'green' : i === 2 ? 'two' : g.answer })));
+  assert.deepEqual(partial.overall, { correct: 3, total: 4, accuracy: 0.75 });
+  assert.deepEqual(partial.byType.colour, { correct: 1, total: 2, accuracy: 0.5 });
+  assert.equal(partial.byType.count?.accuracy, 1);
+  assert.equal(qaAccuracy([]).overall.accuracy, 0);
+});
+
+const graph: SceneGraph = {
+  scene: 'snow',
+  objects: [
+    { id: 0, shape: 'circle', colour: 'red', size: 'large', row: 0, col: 0, place: 'top left', digit: null },
+    { id: 1, shape: 'circle', colour: 'red', size: 'small', row: 0, col: 1, place: 'top centre', digit: null },
+    { id: 2, shape: 'star', colour: 'blue', size: 'small', row: 2, col: 2, place: 'bottom right', digit: null },
+  ],
+};
+
+test('caption scores: perfect, empty, partly wrong and hallucinating', () => {
+  const perfect = captionScores([{ caption: 'Two red circles and a blue star in the snow.', graph }]);
+  assert.deepEqual([perfect.precision, perfect.recall, perfect.f1, perfect.hallucination], [1, 1, 1, 0]);
+
+  const empty = captionScores([{ caption: '', graph }]);
+  assert.deepEqual([empty.precision, empty.recall, empty.f1, empty.hallucination], [0, 0, 0, 0]);
+
+  // One right (red circle), one wrong colour of a present shape (green star), one hallucinated shape (heart).
+  const partial = captionScores([{ caption: 'A red circle, a green star and a yellow heart.', graph }]);
+  assert.equal(partial.mentioned, 3);
+  assert.equal(partial.precision, 1 / 3);
+  assert.equal(partial.recall, 1 / 3);
+  assert.ok(Math.abs(partial.f1 - 1 / 3) < 1e-12);
+  assert.equal(partial.hallucination, 1 / 3);
+
+  // A stated size must be right to match.
+  const wrongSize = captionScores([{ caption: 'Two large red circles.', graph }]);
+  assert.equal(wrongSize.precision, 0.5);
+});
+
+test('retrieval recall@k both ways, with ties ranked against the truth', () => {
+  // 3 images; texts 0,1 describe image 0, text 2 image 1, text 3 image 2.
+  const textImage = [0, 0, 1, 2];
+  const identity = new Float32Array([
+    1, 0.9, 0, 0,
+    0, 0, 1, 0,
+    0, 0, 0, 1,
+  ]);
+  const perfect = retrievalRecall(identity, 3, textImage);
+  assert.deepEqual(perfect.textToImage, { r1: 1, r5: 1, r10: 1 });
+  assert.deepEqual(perfect.imageToText, { r1: 1, r5: 1, r10: 1 });
+
+  const constant = retrievalRecall(new Float32Array(12).fill(0.5), 3, textImage);
+  assert.equal(constant.textToImage.r1, 0, 'a constant similarity must not score');
+  assert.equal(constant.textToImage.r5, 1, 'all three images are within the top 5');
+
+  // Image 0 now scores text 3 (not its own) highest: text 3 ranks image 0 first
+  // (t2i R@1 = 3/4) and image 0 ranks a foreign text first (i2t R@1 = 2/3).
+  const partly = new Float32Array(identity);
+  partly[0 * 4 + 3] = 2;
+  const p = retrievalRecall(partly, 3, textImage);
+  assert.equal(p.textToImage.r1, 0.75);
+  assert.equal(p.imageToText.r1, 2 / 3);
+  assert.equal(p.imageToText.r5, 1);
+  assert.throws(() => retrievalRecall(new Float32Array(5), 3, textImage), /expected 3 x 4/);
+});
+
+test('compositional accuracy counts strict wins per category', () => {
+  const r = compositionalAccuracy([
+    { category: 'swap-object', positive: 0.9, negative: 0.1 },
+    { category: 'swap-object', positive: 0.2, negative: 0.3 },
+    { category: 'add-object', positive: 0.5, negative: 0.5 },
+  ]);
+  assert.deepEqual(r.byCategory['swap-object'], { correct: 1, total: 2, accuracy: 0.5 });
+  assert.equal(r.byCategory['add-object']?.accuracy, 0, 'a tie is not a win');
+  assert.equal(r.overall.accuracy, 1 / 3);
+});

@@ -1,0 +1,151 @@
+"""Reads the world's packed data sets and turns records into token rows.
+
+A data set folder (see world/README.md) holds images.u8 (N x S x S x 3 uint8),
+scenes.jsonl and manifest.json. Images are memory-mapped; records are parsed on use."""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from tokenizer import Tokenizer
+
+CAPTION_INSTRUCTIONS = ["Describe the image.", "Write a short caption for this photo.", "What does this picture show?"]
+COMPRESS_PROMPT = "Summarize the image in a few words."
+# Normalisation of pixels in [0, 1]; written to pack.json for the engine.
+PIXEL_MEAN = (0.5, 0.5, 0.5)
+PIXEL_STD = (0.25, 0.25, 0.25)
+
+
+class DatasetError(Exception):
+    pass
+
+
+class WorldDataset:
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        manifest_path = self.folder / "manifest.json"
+        if not self.folder.is_dir():
+            raise DatasetError(f"no data set at {self.folder}: the folder does not exist "
+                               f"(create one with: npm run world -- dataset --split train --count N --out {self.folder})")
+        if not manifest_path.is_file():
+            raise DatasetError(f"no data set at {self.folder}: manifest.json is missing")
+        try:
+            self.manifest = json.loads(manifest_path.read_text())
+            n, s, _, c = self.manifest["images"]["shape"]
+        except (ValueError, KeyError, TypeError) as err:
+            raise DatasetError(f"broken data set at {self.folder}: manifest.json is unreadable ({err})") from err
+        if self.manifest.get("format") != "glimpse-world-dataset" or self.manifest.get("version") != 1:
+            raise DatasetError(f"{self.folder} is not a version-1 glimpse-world-dataset")
+        images = self.folder / self.manifest["images"]["file"]
+        if not images.is_file() or images.stat().st_size != n * s * s * c:
+            size = images.stat().st_size if images.is_file() else "missing"
+            raise DatasetError(f"broken data set at {self.folder}: {images.name} is {size} bytes, expected {n * s * s * c}")
+        self.images = np.memmap(images, dtype=np.uint8, mode="r", shape=(n, s, s, c))
+        with open(self.folder / self.manifest["scenes"]["file"], "rb") as f:
+            self.lines = f.read().splitlines()
+        if len(self.lines) != n:
+            raise DatasetError(f"broken data set at {self.folder}: {len(self.lines)} scene records for {n} images")
+        self.size = s
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def record(self, i: int) -> dict:
+        return json.loads(self.lines[i])
+
+    def pixels(self, indices: Sequence[int]) -> torch.Tensor:
+        """[B, 3, S, S] float32, normalised."""
+        x = torch.from_numpy(np.stack([self.images[i] for i in indices]).astype(np.float32) / 255.0)
+        x = x.permute(0, 3, 1, 2)
+        mean = torch.tensor(PIXEL_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(PIXEL_STD).view(1, 3, 1, 1)
+        return (x - mean) / std
+
+
+# <s> USER: <image>: the image placeholder is always the third token.
+IMAGE_AT = 2
+
+
+@dataclass
+class Row:
+    ids: List[int]
+    labels: List[int]
+    image_at: int
+
+
+def chat_row(tok: Tokenizer, turns: Sequence[Tuple[str, str]]) -> Row:
+    """LLaVA-1.5 template: <s> USER: <image> q1 ASSISTANT: a1 </s> USER: q2 ASSISTANT: a2 </s> ...
+    Loss on the answers and their </s> only. With a single turn and an empty answer
+    this is the generation prompt."""
+    ids, labels = [tok.bos_id], [-100]
+    image_at = -1
+    for k, (question, answer) in enumerate(turns):
+        ids.append(tok.user_id)
+        labels.append(-100)
+        if k == 0:
+            image_at = len(ids)
+            ids.append(tok.image_id)
+            labels.append(-100)
+        q = tok.encode(question) + [tok.assistant_id]
+        ids += q
+        labels += [-100] * len(q)
+        if answer:
+            a = tok.encode(answer) + [tok.eos_id]
+            ids += a
+            labels += a
+    return Row(ids, labels, image_at)
+
+
+def pad_rows(rows: Sequence[Row], pad_id: int):
+    t = max(len(r.ids) for r in rows)
+    ids = torch.full((len(rows), t), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), t), -100, dtype=torch.long)
+    mask = torch.zeros((len(rows), t), dtype=torch.long)
+    for b, r in enumerate(rows):
+        ids[b, : len(r.ids)] = torch.tensor(r.ids)
+        labels[b, : len(r.labels)] = torch.tensor(r.labels)
+        mask[b, : len(r.ids)] = 1
+    assert all(r.image_at == IMAGE_AT for r in rows), "the template puts <image> at one fixed column"
+    return ids, mask, labels
+
+
+def instruction_turns(record: dict, rng: random.Random, caption_prob: float = 0.5) -> List[Tuple[str, str]]:
+    """Every question of the image in random order, and sometimes a caption turn."""
+    turns = [(q["question"], q["answer"]) for q in record["questions"] if not q["heldOut"]]
+    if rng.random() < caption_prob:
+        turns.append((rng.choice(CAPTION_INSTRUCTIONS), rng.choice([c for c in record["captions"] if not c["heldOut"]])["text"]))
+    rng.shuffle(turns)
+    return turns
+
+
+def caption_turn(record: dict, rng: random.Random) -> Tuple[str, str]:
+    return rng.choice(CAPTION_INSTRUCTIONS), rng.choice([c for c in record["captions"] if not c["heldOut"]])["text"]
+
+
+def text_rows(tok: Tokenizer, texts: Sequence[str]):
+    """Right-padded token rows of plain texts (captions or queries) for pass 1 on text."""
+    encoded = [tok.encode(t) or [tok.unk_id] for t in texts]
+    t = max(len(e) for e in encoded)
+    ids = torch.full((len(texts), t), tok.pad_id, dtype=torch.long)
+    mask = torch.zeros((len(texts), t), dtype=torch.long)
+    for b, e in enumerate(encoded):
+        ids[b, : len(e)] = torch.tensor(e)
+        mask[b, : len(e)] = 1
+    return ids, mask
+
+
+def batches(n: int, batch_size: int, rng: random.Random, epochs: Optional[int] = None):
+    """Shuffled index batches, forever (or for `epochs`)."""
+    epoch = 0
+    while epochs is None or epoch < epochs:
+        order = list(range(n))
+        rng.shuffle(order)
+        for i in range(0, n - batch_size + 1, batch_size):
+            yield order[i: i + batch_size]
+        epoch += 1

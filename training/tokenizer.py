@@ -1,0 +1,69 @@
+"""A word-level tokenizer over the shapes world's closed vocabulary, written as a
+Hugging Face `tokenizer.json` (WordLevel, Lowercase, Whitespace pre-tokenizer) so the
+TypeScript engine loads it with @huggingface/tokenizers and both sides agree on ids."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+PAD, UNK, BOS, EOS, IMAGE, USER, ASSISTANT = "<pad>", "<unk>", "<s>", "</s>", "<image>", "USER:", "ASSISTANT:"
+SPECIALS = [PAD, UNK, BOS, EOS, IMAGE, USER, ASSISTANT]
+PUNCTUATION = [".", ",", "?", "!", ":", "'", "-"]
+# The same split as the Whitespace pre-tokenizer of Hugging Face tokenizers.
+_SPLIT = re.compile(r"\w+|[^\w\s]+")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def world_words() -> List[str]:
+    """Every word the world's language uses, from the TypeScript generator."""
+    out = subprocess.run(["npx", "tsx", "world/cli.ts", "vocab"], cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class Tokenizer:
+    def __init__(self, vocab: Dict[str, int]):
+        self.vocab = vocab
+        self.inverse = {i: w for w, i in vocab.items()}
+        self.pad_id, self.unk_id, self.bos_id, self.eos_id = (vocab[t] for t in (PAD, UNK, BOS, EOS))
+        self.image_id, self.user_id, self.assistant_id = (vocab[t] for t in (IMAGE, USER, ASSISTANT))
+
+    @classmethod
+    def from_words(cls, words: Sequence[str]) -> "Tokenizer":
+        vocab: Dict[str, int] = {}
+        for token in [*SPECIALS, *PUNCTUATION, *sorted(set(w.lower() for w in words))]:
+            vocab.setdefault(token, len(vocab))
+        return cls(vocab)
+
+    @classmethod
+    def load(cls, path: Path) -> "Tokenizer":
+        data = json.loads(Path(path).read_text())
+        return cls(dict(data["model"]["vocab"]))
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str) -> List[int]:
+        return [self.vocab.get(piece, self.unk_id) for piece in _SPLIT.findall(text.lower())]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        words = [self.inverse.get(int(i), UNK) for i in ids if int(i) not in (self.pad_id, self.bos_id, self.eos_id)]
+        return re.sub(r" ([.,?!:])", r"\1", " ".join(words))
+
+    def to_hf_json(self) -> dict:
+        added = [{"id": self.vocab[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+                  "normalized": False, "special": True} for t in SPECIALS]
+        return {
+            "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
+            "normalizer": {"type": "Lowercase"},
+            "pre_tokenizer": {"type": "Whitespace"},
+            "post_processor": None,
+            "decoder": None,
+            "model": {"type": "WordLevel", "vocab": self.vocab, "unk_token": UNK},
+        }
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_hf_json(), indent=1, ensure_ascii=False) + "\n")
