@@ -17,6 +17,10 @@ from tokenizer import Tokenizer
 
 CAPTION_INSTRUCTIONS = ["Describe the image.", "Write a short caption for this photo.", "What does this picture show?"]
 COMPRESS_PROMPT = "Summarize the image in a few words."
+# E5-V zero-shot embedding prompts: the base model's retrieval baseline.
+E5V_IMAGE_PROMPT = "Summary above image in one word:"
+E5V_TEXT_PROMPT = "Summary above sentence in one word:"
+PROMPTS = [COMPRESS_PROMPT, E5V_IMAGE_PROMPT, E5V_TEXT_PROMPT, *CAPTION_INSTRUCTIONS]
 # Normalisation of pixels in [0, 1]; written to pack.json for the engine.
 PIXEL_MEAN = (0.5, 0.5, 0.5)
 PIXEL_STD = (0.25, 0.25, 0.25)

@@ -35,10 +35,10 @@ class ModelConfig:
     vision_heads: int = 4
     # decoder
     vocab_size: int = 256
-    dim: int = 192
+    dim: int = 128
     layers: int = 4
-    heads: int = 6
-    mlp_hidden: int = 512
+    heads: int = 4
+    mlp_hidden: int = 384
     max_positions: int = 1024
     rope_theta: float = 10000.0
     norm_eps: float = 1e-5
@@ -60,18 +60,39 @@ class ModelConfig:
 
 # ----------------------------------------------------------------------------- vision
 
+class VisionAttention(nn.Module):
+    """Bidirectional multi-head self-attention. Written out (rather than
+    nn.MultiheadAttention, whose inference fast path does not export) with the same
+    parameter names, so checkpoints of either load into the other."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.in_proj_weight = nn.Parameter(torch.empty(3 * dim, dim))
+        self.in_proj_bias = nn.Parameter(torch.zeros(3 * dim))
+        self.out_proj = nn.Linear(dim, dim)
+        nn.init.xavier_uniform_(self.in_proj_weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, N, D] -> [B, N, D]
+        b, n, d = x.shape
+        qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias).view(b, n, 3, self.heads, d // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)                                   # each [B, H, N, Dh]
+        att = (q @ k.transpose(-1, -2)) / math.sqrt(d // self.heads)
+        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, n, d)
+        return self.out_proj(y)
+
+
 class VisionBlock(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.ln1 = nn.LayerNorm(cfg.vision_dim)
-        self.attn = nn.MultiheadAttention(cfg.vision_dim, cfg.vision_heads, batch_first=True)
+        self.attn = VisionAttention(cfg.vision_dim, cfg.vision_heads)
         self.ln2 = nn.LayerNorm(cfg.vision_dim)
         self.mlp = nn.Sequential(
             nn.Linear(cfg.vision_dim, 4 * cfg.vision_dim), nn.GELU(), nn.Linear(4 * cfg.vision_dim, cfg.vision_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [B, 1+V, Dv]
-        h = self.ln1(x)
-        x = x + self.attn(h, h, h, need_weights=False)[0]
+        x = x + self.attn(self.ln1(x))
         return x + self.mlp(self.ln2(x))
 
 
@@ -254,6 +275,19 @@ class Glimpse(nn.Module):
         self.decoder = Decoder(cfg)
         self.summary = nn.Parameter(torch.randn(cfg.summary_tokens, cfg.dim) * 0.02)  # H_r: [K, D]
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))             # InfoNCE temperature
+        self.apply(self._init_weights)
+        # GPT-2: residual output projections scaled down by depth
+        for name, p in self.named_parameters():
+            if name.endswith(("attn.o.base.weight", "mlp.down.base.weight")):
+                nn.init.normal_(p, std=0.02 / math.sqrt(2 * cfg.layers))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        # Small initial weights keep the tied embedding/LM head from starting with huge logits.
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+            if isinstance(module, nn.Linear) and module.bias is not None:
+                nn.init.zeros_(module.bias)
 
     def image_tokens(self, pixels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         patches, cls = self.vision(pixels)

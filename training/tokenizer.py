@@ -18,10 +18,12 @@ _SPLIT = re.compile(r"\w+|[^\w\s]+")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def world_words() -> List[str]:
-    """Every word the world's language uses, from the TypeScript generator."""
+def world_words(prompts: Sequence[str] = ()) -> List[str]:
+    """Every word the world's language uses (from the TypeScript generator), plus the
+    words of the model's own prompts (compression, caption instructions, E5-V)."""
     out = subprocess.run(["npx", "tsx", "world/cli.ts", "vocab"], cwd=ROOT, check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    words = json.loads(out.stdout.strip().splitlines()[-1])
+    return words + [w for p in prompts for w in _SPLIT.findall(p.lower())]
 
 
 class Tokenizer:
@@ -66,4 +68,10 @@ class Tokenizer:
         }
 
     def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(self.to_hf_json(), indent=1, ensure_ascii=False) + "\n")
+        """Writes tokenizer.json and, beside it, tokenizer_config.json: tokenizers.js reads
+        the unknown/special tokens of a WordLevel model from the latter."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_hf_json(), indent=1, ensure_ascii=False) + "\n")
+        config = {"tokenizer_class": "PreTrainedTokenizerFast", "unk_token": UNK, "bos_token": BOS, "eos_token": EOS,
+                  "pad_token": PAD, "model_max_length": 1024}
+        (path.parent / "tokenizer_config.json").write_text(json.dumps(config, indent=1) + "\n")

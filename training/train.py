@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from data import (COMPRESS_PROMPT, IMAGE_AT, DatasetError, WorldDataset, caption_turn, chat_row,  # noqa: E402
+from data import (COMPRESS_PROMPT, IMAGE_AT, PROMPTS, DatasetError, WorldDataset, caption_turn, chat_row,  # noqa: E402
                   instruction_turns, pad_rows, text_rows)
 from model import ADAPTER_BASE, ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, ModelConfig, count_parameters, splice  # noqa: E402
 from tokenizer import Tokenizer, world_words  # noqa: E402
@@ -126,7 +126,7 @@ def build_model(args, run: Path) -> Tuple[Glimpse, Tokenizer, dict]:
     """A fresh stage-1 model, or a stage-2 model on a finished stage-1 base."""
     if args.stage == 1:
         tok_path = run / "tokenizer.json"
-        tok = Tokenizer.load(tok_path) if tok_path.exists() else Tokenizer.from_words(world_words())
+        tok = Tokenizer.load(tok_path) if tok_path.exists() else Tokenizer.from_words(world_words(PROMPTS))
         tok.save(tok_path)
         cfg = ModelConfig(vocab_size=len(tok), **json.loads(args.model or "{}"))
         return Glimpse(cfg), tok, {}
@@ -181,12 +181,17 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     run = Path(args.run)
-    run.mkdir(parents=True, exist_ok=True)
+    if (run / "final.pt").exists():
+        print(f"{run} already finished ({run / 'final.pt'}); delete the folder to train again", flush=True)
+        return
     try:
         ds = WorldDataset(args.data)
     except DatasetError as err:
         raise SystemExit(f"train.py: {err}")
+    run.mkdir(parents=True, exist_ok=True)
     model, tok, f2b_dict = build_model(args, run)
+    if ds.size != model.cfg.image_size:
+        raise SystemExit(f"train.py: the data set's images are {ds.size} px but the model expects {model.cfg.image_size}")
     params = trainable(model, args.stage)
     peak = args.lr if args.lr is not None else (1e-3 if args.stage == 1 else 2e-3)
     opt = torch.optim.AdamW(params, lr=peak, betas=(0.9, 0.98), weight_decay=0.01 if args.stage == 1 else 0.0)

@@ -1,0 +1,43 @@
+"""Shared fixtures: a tiny world data set (made by the real TypeScript generator) and
+tiny trained runs, built once per test session."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+TRAINING = Path(__file__).resolve().parent.parent
+ROOT = TRAINING.parent
+sys.path.insert(0, str(TRAINING))
+
+TINY = {"image_size": 32, "patch_size": 8, "vision_dim": 32, "vision_layers": 1, "vision_heads": 2,
+        "dim": 32, "layers": 2, "heads": 2, "mlp_hidden": 64, "lora_rank": 4}
+
+torch.set_num_threads(2)
+
+
+def make_dataset(out: Path, split: str, count: int, size: int = 32) -> Path:
+    subprocess.run(["npx", "tsx", "world/cli.ts", "dataset", "--split", split, "--count", str(count), "--size", str(size),
+                    "--seed", "9", "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("world") / "test", "test", 48)
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tiny_data, tmp_path_factory):
+    """A stage-1 run and a stage-2 run on top of it, a few steps each."""
+    import train
+    root = tmp_path_factory.mktemp("runs")
+    base, f2b = root / "base", root / "fwd2bot"
+    common = ["--data", str(tiny_data), "--batch", "4", "--warmup", "2", "--log-every", "5", "--ckpt-every", "5"]
+    train.main(["--stage", "1", "--run", str(base), "--steps", "6", "--model", json.dumps(TINY), *common])
+    train.main(["--stage", "2", "--run", str(f2b), "--base", str(base), "--steps", "6", *common])
+    return base, f2b

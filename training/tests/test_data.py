@@ -1,0 +1,57 @@
+"""A broken or missing data set gives a clear error, from the loader and from train.py."""
+import json
+import shutil
+
+import pytest
+
+from data import DatasetError, WorldDataset
+import train
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist.*npm run world -- dataset"):
+        WorldDataset(tmp_path / "nowhere")
+
+
+def test_missing_manifest(tmp_path):
+    (tmp_path / "ds").mkdir()
+    with pytest.raises(DatasetError, match="manifest.json is missing"):
+        WorldDataset(tmp_path / "ds")
+
+
+def test_unreadable_manifest(tiny_data, tmp_path):
+    ds = tmp_path / "ds"
+    shutil.copytree(tiny_data, ds)
+    (ds / "manifest.json").write_text("{ not json")
+    with pytest.raises(DatasetError, match="manifest.json is unreadable"):
+        WorldDataset(ds)
+
+
+def test_truncated_images(tiny_data, tmp_path):
+    ds = tmp_path / "ds"
+    shutil.copytree(tiny_data, ds)
+    data = (ds / "images.u8").read_bytes()
+    (ds / "images.u8").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DatasetError, match=r"images.u8 is \d+ bytes, expected \d+"):
+        WorldDataset(ds)
+
+
+def test_missing_records(tiny_data, tmp_path):
+    ds = tmp_path / "ds"
+    shutil.copytree(tiny_data, ds)
+    lines = (ds / "scenes.jsonl").read_text().splitlines()
+    (ds / "scenes.jsonl").write_text("\n".join(lines[:-3]) + "\n")
+    with pytest.raises(DatasetError, match="45 scene records for 48 images"):
+        WorldDataset(ds)
+
+
+def test_train_reports_a_bad_data_path_and_writes_nothing(tmp_path):
+    with pytest.raises(SystemExit, match="train.py: no data set at .*nowhere"):
+        train.main(["--stage", "1", "--data", str(tmp_path / "nowhere"), "--run", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_rejects_an_image_size_the_model_was_not_built_for(tiny_data, tmp_path):
+    with pytest.raises(SystemExit, match="images are 32 px but the model expects 64"):
+        train.main(["--stage", "1", "--data", str(tiny_data), "--run", str(tmp_path / "run"),
+                    "--model", json.dumps({"image_size": 64})])
