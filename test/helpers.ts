@@ -28,3 +28,15 @@ export function readTree(dir: string): Map<string, Buffer> {
   }
   return out;
 }
+
+/** The pack the engine tests run on: the bundled one, or GLIMPSE_TEST_PACK while developing. */
+export function testPackDir(): string {
+  return process.env.GLIMPSE_TEST_PACK ?? path.join(ROOT, 'models', 'shapes-tiny');
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}

@@ -171,7 +171,8 @@ def export_pack(run: Path, test: Path, out: Path, images: int, pack_id: str) -> 
         "dims": {"vision_dim": cfg.vision_dim, "vision_tokens": cfg.vision_tokens, "hidden": cfg.dim,
                  "layers": cfg.layers, "heads": cfg.heads, "head_dim": cfg.head_dim, "vocab_size": cfg.vocab_size},
         "image": {"size": cfg.image_size, "channels": "rgb", "mean": list(PIXEL_MEAN), "std": list(PIXEL_STD),
-                  "scale": "pixel / 255, then (x - mean) / std", "layout": "NCHW"},
+                  "scale": "pixel / 255, then (x - mean) / std", "layout": "NCHW",
+                  "resize": "fill"},  # stretch to a square: keeps every grid cell, as the world renders
         "prompts": {"compress": COMPRESS_PROMPT, "caption": CAPTION_INSTRUCTIONS[0],
                     "e5v_image": E5V_IMAGE_PROMPT, "e5v_text": E5V_TEXT_PROMPT},
         "template": {"generation": ["<s>", "USER:", "<image>", "{instruction}", "ASSISTANT:"],

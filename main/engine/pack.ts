@@ -1,0 +1,161 @@
+// Model packs: discovery, the pack.json schema, file integrity and dims checks.
+// A pack is a folder (see docs/model-pack.md); every problem with one becomes a
+// single PackError that names the pack and what is wrong with it.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const PACK_FORMAT = 'glimpse-model-pack';
+export const PACK_VERSION = 1;
+
+export class PackError extends Error {
+  override name = 'PackError';
+  constructor(readonly pack: string, problem: string) {
+    super(`model pack "${pack}": ${problem}`);
+  }
+}
+
+const tensorFile = z.object({ file: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.literal('float32') });
+
+export const PackSchema = z.object({
+  format: z.literal(PACK_FORMAT),
+  version: z.number().int(),
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+  description: z.string(),
+  dims: z.object({
+    vision_dim: z.number().int().positive(),
+    vision_tokens: z.number().int().positive(),
+    hidden: z.number().int().positive(),
+    layers: z.number().int().positive(),
+    heads: z.number().int().positive(),
+    head_dim: z.number().int().positive(),
+    vocab_size: z.number().int().positive(),
+  }),
+  image: z.object({
+    size: z.number().int().positive(),
+    channels: z.literal('rgb'),
+    mean: z.tuple([z.number(), z.number(), z.number()]),
+    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+    layout: z.literal('NCHW'),
+    resize: z.enum(['fill', 'cover', 'contain']),
+  }),
+  prompts: z.object({ compress: z.string(), caption: z.string(), e5v_image: z.string(), e5v_text: z.string() }),
+  special_tokens: z.object({
+    '<pad>': z.number().int(), '<unk>': z.number().int(), '<s>': z.number().int(), '</s>': z.number().int(),
+    '<image>': z.number().int(), 'USER:': z.number().int(), 'ASSISTANT:': z.number().int(),
+  }),
+  summary: z.object({ tokens: z.number().int().positive(), budgets: z.array(z.number().int().positive()).nonempty(), prefix_budgets: z.boolean() }),
+  adapters: z.object({ base: z.number().int(), compress: z.number().int(), generate: z.number().int() }),
+  graphs: z.object({
+    vision: z.object({ file: z.string(), inputs: z.array(z.string()), outputs: z.array(z.string()) }),
+    llm: z.object({ file: z.string(), inputs: z.array(z.string()), outputs: z.array(z.string()) }),
+  }),
+  tensors: z.object({ embed_tokens: tensorFile, summary: tensorFile }),
+  tokenizer: z.object({ file: z.string(), config: z.string() }),
+  parity: z.string(),
+  evaluation: z.object({ split: z.string(), images: z.number(), scores: z.record(z.string(), z.unknown()) }).passthrough(),
+  files: z.record(z.string(), z.object({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+}).passthrough();
+
+export type PackManifest = z.infer<typeof PackSchema>;
+
+export interface Pack {
+  id: string;
+  dir: string;
+  manifest: PackManifest;
+  file(name: string): string;
+}
+
+function sha256File(file: string): string {
+  const hash = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    let n: number;
+    while ((n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0) hash.update(chunk.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** Reads and validates a pack folder: schema, version, every file present with its sha256, tensor sizes. */
+export function loadPack(dir: string, options: { verifyHashes?: boolean } = {}): Pack {
+  const name = path.basename(dir);
+  const manifestPath = path.join(dir, 'pack.json');
+  if (!fs.existsSync(manifestPath)) throw new PackError(name, `no pack.json in ${dir}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  } catch (err) {
+    throw new PackError(name, `pack.json is not valid JSON (${(err as Error).message})`);
+  }
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version !== PACK_VERSION) {
+    throw new PackError(name, `format version ${version} is not supported (this Glimpse reads version ${PACK_VERSION})`);
+  }
+  const parsed = PackSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PackError(name, `pack.json is invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  const manifest = parsed.data;
+  const id = manifest.id;
+  const file = (rel: string) => {
+    const resolved = path.resolve(dir, rel);
+    if (!resolved.startsWith(path.resolve(dir) + path.sep)) throw new PackError(id, `file ${rel} points outside the pack`);
+    return resolved;
+  };
+  const needed = [manifest.graphs.vision.file, manifest.graphs.llm.file, manifest.tensors.embed_tokens.file,
+    manifest.tensors.summary.file, manifest.tokenizer.file, manifest.tokenizer.config];
+  for (const rel of needed) if (!(rel in manifest.files)) throw new PackError(id, `pack.json does not list ${rel} in files`);
+  for (const [rel, info] of Object.entries(manifest.files)) {
+    const full = file(rel);
+    const stat = fs.statSync(full, { throwIfNoEntry: false });
+    if (!stat?.isFile()) throw new PackError(id, `file ${rel} is missing`);
+    if (stat.size !== info.bytes) throw new PackError(id, `file ${rel} is ${stat.size} bytes, pack.json says ${info.bytes} (corrupted or truncated)`);
+    if (options.verifyHashes !== false && sha256File(full) !== info.sha256) throw new PackError(id, `file ${rel} is corrupted (sha256 does not match pack.json)`);
+  }
+  const d = manifest.dims;
+  const expect = (label: string, got: readonly number[], want: readonly number[]) => {
+    if (got.join('x') !== want.join('x')) throw new PackError(id, `dims mismatch: ${label} is ${got.join('x')}, expected ${want.join('x')}`);
+  };
+  expect('embed_tokens', manifest.tensors.embed_tokens.shape, [d.vocab_size, d.hidden]);
+  expect('summary', manifest.tensors.summary.shape, [manifest.summary.tokens, d.hidden]);
+  expect('heads x head_dim', [d.heads * d.head_dim], [d.hidden]);
+  for (const t of [manifest.tensors.embed_tokens, manifest.tensors.summary]) {
+    const bytes = fs.statSync(file(t.file)).size;
+    const want = t.shape.reduce((a, b) => a * b, 1) * 4;
+    if (bytes !== want) throw new PackError(id, `dims mismatch: ${t.file} holds ${bytes} bytes, shape ${t.shape.join('x')} needs ${want}`);
+  }
+  if (manifest.summary.budgets.some((b) => b > manifest.summary.tokens)) throw new PackError(id, 'a budget exceeds the number of summary tokens');
+  return { id, dir, manifest, file };
+}
+
+export interface DiscoveredPack { dir: string; id: string; pack?: Pack; error?: string }
+
+/** Every pack folder under the given roots (bundled models/ first, then the user's folder); broken ones are listed with their error. */
+export function discoverPacks(roots: readonly string[], options: { verifyHashes?: boolean } = {}): DiscoveredPack[] {
+  const found: DiscoveredPack[] = [];
+  for (const root of roots) {
+    if (!fs.existsSync(root)) continue;
+    for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const dir = path.join(root, entry.name);
+      if (!fs.existsSync(path.join(dir, 'pack.json'))) continue;
+      try {
+        const pack = loadPack(dir, options);
+        found.push({ dir, id: pack.id, pack });
+      } catch (err) {
+        found.push({ dir, id: entry.name, error: (err as Error).message });
+      }
+    }
+  }
+  return found;
+}
+
+export function readFloat32(file: string): Float32Array {
+  const buf = fs.readFileSync(file);
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
