@@ -63,13 +63,59 @@ def splice_batch(model: Glimpse, ids, mask, labels, inserted: torch.Tensor):
     return x, mask, labels
 
 
-def stage1_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int):
-    rows = [chat_row(tok, instruction_turns(ds.record(i), rng)) for i in idx]
+SHAPES = ["circle", "square", "triangle", "star", "heart", "cross", "diamond", "sign"]
+COLOURS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black"]
+SCENES = ["meadow", "beach", "snow", "night", "desert"]
+
+
+class VisionProbe(torch.nn.Module):
+    """Training-only heads that read the scene graph off the vision tower: for each of
+    the 9 grid cells its shape, colour, size and digit (or "empty"), and the scene type
+    from CLS. LLaVA starts from a pretrained CLIP; with no pretrained vision here, this
+    direct supervision plays that part. Not exported."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        side = cfg.image_size // cfg.patch_size
+        self.side = side
+        self.heads = torch.nn.ModuleDict({
+            "shape": torch.nn.Linear(cfg.vision_dim, len(SHAPES) + 1), "colour": torch.nn.Linear(cfg.vision_dim, len(COLOURS) + 1),
+            "size": torch.nn.Linear(cfg.vision_dim, 3), "digit": torch.nn.Linear(cfg.vision_dim, 11)})
+        self.scene = torch.nn.Linear(cfg.vision_dim, len(SCENES))
+
+    def forward(self, patches: torch.Tensor, cls: torch.Tensor, records: List[dict]) -> torch.Tensor:
+        b, v, dv = patches.shape
+        grid = patches.transpose(1, 2).reshape(b, dv, self.side, self.side)
+        cells = F.adaptive_avg_pool2d(grid, 3).flatten(2).transpose(1, 2)            # [B, 9, Dv]
+        # label 0 = empty cell; attributes of an object are 1-based
+        labels = {k: torch.zeros(b, 9, dtype=torch.long) for k in self.heads}
+        for n, r in enumerate(records):
+            for o in r["graph"]["objects"]:
+                c = o["row"] * 3 + o["col"]
+                labels["shape"][n, c] = SHAPES.index(o["shape"]) + 1
+                labels["colour"][n, c] = COLOURS.index(o["colour"]) + 1
+                labels["size"][n, c] = 1 if o["size"] == "small" else 2
+                labels["digit"][n, c] = 0 if o["digit"] is None else o["digit"] + 1
+        loss = sum(F.cross_entropy(head(cells).reshape(b * 9, -1), labels[k].reshape(-1)) for k, head in self.heads.items())
+        scene = torch.tensor([SCENES.index(r["graph"]["scene"]) for r in records])
+        return loss + F.cross_entropy(self.scene(cls), scene)
+
+
+def stage1_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
+                probe: "VisionProbe | None" = None):
+    records = [ds.record(i) for i in idx]
+    rows = [chat_row(tok, instruction_turns(r, rng)) for r in records]
     ids, mask, labels = pad_rows(rows, tok.pad_id)
-    visual, _ = model.image_tokens(ds.pixels(idx))
+    patches, cls = model.vision(ds.pixels(idx))
+    visual = model.projector(patches)
     x, mask, labels = splice_batch(model, ids, mask, labels, visual)
     loss = lm_loss(model, x, mask, labels, ADAPTER_BASE)
-    return loss, {"ar": loss.item()}
+    metrics = {"ar": loss.item()}
+    if probe is not None:
+        aux = probe(patches, cls, records)
+        metrics["vision_aux"] = aux.item()
+        loss = loss + aux
+    return loss, metrics
 
 
 def info_nce(model: Glimpse, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -174,6 +220,8 @@ def main(argv=None) -> None:
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--max-minutes", type=float, default=None, help="checkpoint and stop after this long (resume later)")
+    ap.add_argument("--vision-aux", action=argparse.BooleanOptionalAction, default=True,
+                    help="stage 1: supervise the vision tower with the scene graph (per-cell attributes, scene)")
     ap.add_argument("--model", help="JSON overrides of ModelConfig (stage 1), e.g. '{\"dim\": 128}'")
     ap.add_argument("--fwd2bot", help="JSON overrides of Fwd2BotConfig (stage 2), e.g. '{\"loss\": \"ar\"}'")
     args = ap.parse_args(argv)
@@ -193,6 +241,9 @@ def main(argv=None) -> None:
     if ds.size != model.cfg.image_size:
         raise SystemExit(f"train.py: the data set's images are {ds.size} px but the model expects {model.cfg.image_size}")
     params = trainable(model, args.stage)
+    probe = VisionProbe(model.cfg) if args.stage == 1 and args.vision_aux else None
+    if probe is not None:
+        params += list(probe.parameters())
     peak = args.lr if args.lr is not None else (1e-3 if args.stage == 1 else 2e-3)
     opt = torch.optim.AdamW(params, lr=peak, betas=(0.9, 0.98), weight_decay=0.01 if args.stage == 1 else 0.0)
     start = 0
@@ -200,6 +251,8 @@ def main(argv=None) -> None:
     if ckpt.exists():
         state = torch.load(ckpt, map_location="cpu")
         model.load_state_dict(state["model"])
+        if probe is not None:
+            probe.load_state_dict(state["probe"])
         opt.load_state_dict(state["optimizer"])
         start = state["step"]
         print(f"resuming {run} at step {start}", flush=True)
@@ -212,7 +265,8 @@ def main(argv=None) -> None:
 
     def checkpoint(step: int) -> None:
         save_checkpoint(ckpt, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                               "config": asdict(model.cfg), "fwd2bot": f2b_dict})
+                               "config": asdict(model.cfg), "fwd2bot": f2b_dict,
+                               "probe": None if probe is None else probe.state_dict()})
 
     model.train()
     began = time.time()
@@ -225,7 +279,7 @@ def main(argv=None) -> None:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args.steps, peak, args.warmup)
         if args.stage == 1:
-            loss, metrics = stage1_step(model, ds, tok, idx, rng, step)
+            loss, metrics = stage1_step(model, ds, tok, idx, rng, step, probe)
         else:
             loss, metrics = stage2_step(model, ds, tok, idx, rng, step, f2b, prompt_ids)
         opt.zero_grad(set_to_none=True)
