@@ -127,9 +127,11 @@ export class Fwd2BotModel {
     const intraOp = options.threads ?? Math.min(4, os.availableParallelism());
     const spinning = options.spinning ?? false;
     const base: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: intraOp, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3,
+      intraOpNumThreads: intraOp, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4,
       extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
     };
+    // A provider that cannot load is expected (no CUDA here); its reason goes into info().tried, not the console.
+    ort.env.logLevel = 'fatal';
     const tried: RuntimeInfo['tried'] = [];
     let sessions: [ort.InferenceSession, ort.InferenceSession] | null = null;
     let provider = 'cpu';

@@ -1,0 +1,142 @@
+// The `glimpse` command: index, search, caption, ask and status, on the same
+// library service the app uses.
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Library, LibraryError } from '../library/library.ts';
+
+const USAGE = `Usage: glimpse <command> [options]
+
+  glimpse index <folder>              add a folder, index it (progress bar), list the files that failed
+  glimpse search "<text>" [--json] [--limit N] [--folder ID] [--from DATE] [--to DATE]
+  glimpse caption <photo> [--budget K]
+  glimpse ask <photo> "<question>" [--budget K]
+  glimpse status [--json]
+
+Options:
+  --library DIR   the library folder (default: $GLIMPSE_LIBRARY, else ${defaultLibrary()})
+  --pack ID       the model pack to use (default: the one used before, else the bundled one)
+  --packs DIR     an extra folder of model packs`;
+
+export function defaultLibrary(): string {
+  if (process.env.GLIMPSE_LIBRARY) return process.env.GLIMPSE_LIBRARY;
+  const home = os.homedir();
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Glimpse');
+  if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Glimpse');
+  return path.join(process.env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'glimpse');
+}
+
+export const BUNDLED_PACKS = path.resolve(import.meta.dirname, '..', '..', 'models');
+
+class UsageError extends Error {}
+
+function bar(done: number, total: number, width = 30): string {
+  const f = total === 0 ? 1 : done / total;
+  const n = Math.round(f * width);
+  return `[${'#'.repeat(n)}${'-'.repeat(width - n)}] ${done}/${total}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: {
+      library: { type: 'string' }, pack: { type: 'string' }, packs: { type: 'string' }, json: { type: 'boolean' },
+      limit: { type: 'string' }, budget: { type: 'string' }, folder: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    console.log(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const int = (name: string, raw: string | undefined): number | undefined => {
+    if (raw === undefined) return undefined;
+    if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number, got '${raw}'`);
+    return Number(raw);
+  };
+  const need = (n: number, what: string) => {
+    if (args.length !== n) throw new UsageError(`${command} needs ${what}`);
+  };
+  if (!['index', 'search', 'caption', 'ask', 'status'].includes(command)) throw new UsageError(`unknown command '${command}'`);
+  if (command === 'index') need(1, 'one folder');
+  if (command === 'search') need(1, 'the search text in quotes');
+  if (command === 'caption') need(1, 'one photo path');
+  if (command === 'ask') need(2, 'a photo path and a question in quotes');
+  const budget = int('budget', values.budget);
+  const library = await Library.open({
+    dir: values.library ?? defaultLibrary(),
+    packDirs: [BUNDLED_PACKS, ...(values.packs ? [values.packs] : [])],
+    ...(values.pack ? { packId: values.pack } : {}),
+    watch: false,
+  });
+  try {
+    switch (command) {
+      case 'index': {
+        const folder = library.addFolder(args[0] as string);
+        const tty = process.stderr.isTTY;
+        let last = '';
+        library.on('progress', (p) => {
+          const eta = p.etaSeconds === null ? '' : ` ETA ${Math.ceil(p.etaSeconds)} s`;
+          const line = `${bar(p.done, p.total)} ${p.rate.toFixed(1)} photos/s${eta}`;
+          if (tty) process.stderr.write(`\r${line}`);
+          else if (line !== last && p.done % 50 === 0) process.stderr.write(`${line}\n`);
+          last = line;
+        });
+        await library.settled();
+        if (tty) process.stderr.write('\n');
+        const s = library.status();
+        const errors = library.errors().filter((e) => e.path.startsWith(folder.path));
+        console.log(`${folder.path}: ${s.counts.indexed} photos indexed for pack ${s.pack}, ${errors.length} failed`);
+        for (const e of errors) console.log(`  failed: ${e.path}: ${e.message}`);
+        return 0;
+      }
+      case 'search': {
+        const hits = await library.search(args[0] as string, {
+          limit: int('limit', values.limit) ?? 10,
+          ...(values.folder ? { folderId: int('folder', values.folder) as number } : {}),
+          ...(values.from ? { from: values.from } : {}),
+          ...(values.to ? { to: values.to } : {}),
+        });
+        if (values.json) console.log(JSON.stringify(hits, null, 1));
+        else for (const h of hits) console.log(`${h.score.toFixed(3)}  ${h.path}${h.takenAt ? `  (${h.takenAt})` : ''}`);
+        return 0;
+      }
+      case 'caption': {
+        const text = await library.caption(library.photoAt(args[0] as string), budget === undefined ? {} : { budget });
+        console.log(text);
+        return 0;
+      }
+      case 'ask': {
+        const id = library.photoAt(args[0] as string);
+        await library.ask(id, args[1] as string, budget === undefined ? {} : { budget }, (t) => process.stdout.write(t));
+        process.stdout.write('\n');
+        return 0;
+      }
+      default: {
+        const s = library.status();
+        if (values.json) console.log(JSON.stringify({ ...s, errors: library.errors() }, null, 1));
+        else {
+          console.log(`library ${s.dir}, pack ${s.pack}`);
+          console.log(`${s.counts.photos} photos in ${s.counts.files} files; ${s.counts.indexed} indexed, ${s.counts.pending} pending, ${s.counts.failed} failed, ${s.counts.missing} files missing`);
+          for (const f of s.folders) console.log(`  ${f.path}: ${f.files} files${f.available ? '' : ' (not available)'}`);
+        }
+        return 0;
+      }
+    }
+  } finally {
+    await library.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof LibraryError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`glimpse: ${(err as Error).message}\n${err instanceof UsageError ? `\n${USAGE}\n` : ''}`);
+      process.exit(2);
+    }
+    process.stderr.write(`glimpse: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
