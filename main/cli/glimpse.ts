@@ -3,6 +3,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ApiError } from '../api/contract.ts';
+import { Api } from '../api/dispatch.ts';
 import { Library, LibraryError } from '../library/library.ts';
 
 const USAGE = `Usage: glimpse <command> [options]
@@ -70,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     ...(values.pack ? { packId: values.pack } : {}),
     watch: false,
   });
+  const api = new Api(library);
   try {
     switch (command) {
       case 'index': {
@@ -92,9 +95,10 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'search': {
-        const hits = await library.search(args[0] as string, {
+        const hits = await api.call('search', {
+          text: args[0],
           limit: int('limit', values.limit) ?? 10,
-          ...(values.folder ? { folderId: int('folder', values.folder) as number } : {}),
+          ...(values.folder ? { folderId: int('folder', values.folder) } : {}),
           ...(values.from ? { from: values.from } : {}),
           ...(values.to ? { to: values.to } : {}),
         });
@@ -103,13 +107,14 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'caption': {
-        const text = await library.caption(library.photoAt(args[0] as string), budget === undefined ? {} : { budget });
+        const photo = await api.call('photoAt', { path: path.resolve(args[0] as string) });
+        const { text } = await api.call('caption', { id: photo.id, ...(budget === undefined ? {} : { budget }) });
         console.log(text);
         return 0;
       }
       case 'ask': {
-        const id = library.photoAt(args[0] as string);
-        await library.ask(id, args[1] as string, budget === undefined ? {} : { budget }, (t) => process.stdout.write(t));
+        const photo = await api.call('photoAt', { path: path.resolve(args[0] as string) });
+        await api.call('ask', { id: photo.id, question: args[1], ...(budget === undefined ? {} : { budget }) }, { onToken: (t) => process.stdout.write(t) });
         process.stdout.write('\n');
         return 0;
       }
@@ -132,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof LibraryError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (err instanceof UsageError || err instanceof LibraryError || err instanceof ApiError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`glimpse: ${(err as Error).message}\n${err instanceof UsageError ? `\n${USAGE}\n` : ''}`);
       process.exit(2);
     }

@@ -236,7 +236,10 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
 
   private cachedTokens(photoId: number, budget: number | undefined): Uint8Array {
     const tokens = this.catalog.tokens(photoId, this.pack.id);
-    if (!tokens) throw new LibraryError('not-indexed', `photo ${photoId} is not indexed yet for pack "${this.pack.id}"`);
+    if (!tokens) {
+      const failed = this.db.prepare('SELECT message FROM compress_errors WHERE photo_id = ? AND pack_id = ?').pluck().get(photoId, this.pack.id) as string | undefined;
+      throw new LibraryError('not-indexed', failed ? `photo ${photoId} could not be indexed: ${failed}` : `photo ${photoId} is not indexed yet for pack "${this.pack.id}"`);
+    }
     const budgets = this.pack.pack.manifest.summary.budgets;
     if (budget !== undefined && !budgets.includes(budget)) throw new LibraryError('invalid', `budget ${budget} is not one of ${budgets.join(', ')}`);
     return tokens;
