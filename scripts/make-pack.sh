@@ -10,7 +10,7 @@ DATA=${DATA:-data}
 RUNS=${RUNS:-training/runs}
 OUT=${OUT:-models/shapes-tiny}
 STEPS1=${STEPS1:-3500}
-STEPS2=${STEPS2:-4000}
+STEPS2=${STEPS2:-3000}
 PY=/usr/bin/python3
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
