@@ -39,8 +39,8 @@ class VisionGraph(nn.Module):
         self.model = model
 
     def forward(self, pixel_values):
-        tokens, cls = self.model.image_tokens(pixel_values)
-        return tokens, cls
+        patches, cls = self.model.vision(pixel_values)
+        return self.model.projector(patches), cls, patches
 
 
 class LLMGraph(nn.Module):
@@ -72,8 +72,9 @@ def export_graphs(model: Glimpse, out: Path) -> None:
     cfg = model.cfg
     pixels = torch.randn(2, 3, cfg.image_size, cfg.image_size)
     torch.onnx.export(VisionGraph(model), (pixels,), str(out / "vision.onnx"), opset_version=OPSET,
-                      input_names=["pixel_values"], output_names=["image_tokens", "cls"],
-                      dynamic_axes={"pixel_values": {0: "batch"}, "image_tokens": {0: "batch"}, "cls": {0: "batch"}})
+                      input_names=["pixel_values"], output_names=["image_tokens", "cls", "patch_features"],
+                      dynamic_axes={"pixel_values": {0: "batch"}, "image_tokens": {0: "batch"}, "cls": {0: "batch"},
+                                    "patch_features": {0: "batch"}})
     b, t, p = 2, 5, 3
     past = []
     for _ in range(cfg.layers):
@@ -184,7 +185,7 @@ def export_pack(run: Path, test: Path, out: Path, images: int, pack_id: str) -> 
                     "prefix_budgets": f2b.budgets == "prefix"},
         "adapters": {"base": ADAPTER_BASE, "compress": f2b.compress_adapter(), "generate": f2b.generate_adapter()},
         "graphs": {
-            "vision": {"file": "vision.onnx", "inputs": ["pixel_values"], "outputs": ["image_tokens", "cls"]},
+            "vision": {"file": "vision.onnx", "inputs": ["pixel_values"], "outputs": ["image_tokens", "cls", "patch_features"]},
             "llm": {"file": "llm.onnx", "inputs": llm_io_names(cfg.layers)[0], "outputs": llm_io_names(cfg.layers)[1]},
         },
         "tensors": {"embed_tokens": {"file": "embed_tokens.f32", "shape": [cfg.vocab_size, cfg.dim], "dtype": "float32"},

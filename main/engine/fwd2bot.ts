@@ -170,10 +170,10 @@ export class Fwd2BotModel {
   }
 
   /** pixels: [B, 3, S, S] -> image tokens [B, V, d] and CLS [B, dv]. */
-  async visionTokens(pixels: Float32Array, batch: number): Promise<{ tokens: Float32Array; cls: Float32Array }> {
+  async visionTokens(pixels: Float32Array, batch: number): Promise<{ tokens: Float32Array; cls: Float32Array; patches: Float32Array | null }> {
     const s = this.pack.manifest.image.size;
     const out = await this.vision.run({ pixel_values: new ort.Tensor('float32', pixels, [batch, 3, s, s]) });
-    return { tokens: out.image_tokens?.data as Float32Array, cls: out.cls?.data as Float32Array };
+    return { tokens: out.image_tokens?.data as Float32Array, cls: out.cls?.data as Float32Array, patches: (out.patch_features?.data as Float32Array | undefined) ?? null };
   }
 
   private emptyPast(batch: number): Feeds {

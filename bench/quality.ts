@@ -1,0 +1,165 @@
+// `npm run bench:quality [-- --images N] [--json]`: the quality table through the
+// TypeScript engine on the world's test split. Rows: the base model with all visual
+// tokens; Fwd2Bot at every budget; and, at the same budgets, two training-free
+// reductions fed to the base model: average pooling of the visual-token grid
+// (Matryoshka-style) and the visual tokens most similar to CLS (PruMerge-style).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Fwd2BotModel, meanEmbedding } from '../main/engine/fwd2bot.ts';
+import { loadPack } from '../main/engine/pack.ts';
+import { captionScores, compositionalAccuracy, qaAccuracy, retrievalRecall } from '../world/score.ts';
+import type { SceneGraph } from '../world/scene.ts';
+
+const { values } = parseArgs({ options: { images: { type: 'string' }, json: { type: 'boolean' }, data: { type: 'string' }, pack: { type: 'string' } } });
+const root = path.resolve(import.meta.dirname, '..');
+const dataDir = values.data ?? path.join(root, 'data', 'test');
+const packDir = values.pack ?? path.join(root, 'models', 'shapes-tiny');
+
+interface Record_ {
+  graph: SceneGraph;
+  captions: Array<{ text: string; heldOut: boolean }>;
+  questions: Array<{ type: string; question: string; answer: string; heldOut: boolean }>;
+  probes: Array<{ category: string; positive: string; negative: string }>;
+}
+
+if (!fs.existsSync(path.join(dataDir, 'manifest.json'))) {
+  console.error(`bench:quality: no test split at ${dataDir}; make one with: npm run world -- dataset --split test --count 2000 --out ${dataDir}`);
+  process.exit(2);
+}
+const manifest = JSON.parse(fs.readFileSync(path.join(dataDir, 'manifest.json'), 'utf8'));
+const images = Math.min(Number(values.images ?? 300), manifest.count);
+const records = fs.readFileSync(path.join(dataDir, 'scenes.jsonl'), 'utf8').split('\n').slice(0, images).map((l) => JSON.parse(l) as Record_);
+const pixelsU8 = fs.readFileSync(path.join(dataDir, 'images.u8'));
+const model = await Fwd2BotModel.load(loadPack(packDir), { providers: ['cpu'] });
+const m = model.pack.manifest;
+const d = model.d;
+const size = m.image.size;
+if (manifest.size !== size) throw new Error(`test split images are ${manifest.size} px, the pack wants ${size}`);
+const side = Math.round(Math.sqrt(m.dims.vision_tokens));
+
+function pixelsOf(i: number): Float32Array {
+  const frame = size * size * 3;
+  const src = pixelsU8.subarray(i * frame, (i + 1) * frame);
+  const out = new Float32Array(frame);
+  for (let c = 0; c < 3; c++) {
+    for (let p = 0; p < size * size; p++) out[c * size * size + p] = ((src[p * 3 + c] as number) / 255 - (m.image.mean[c] as number)) / (m.image.std[c] as number);
+  }
+  return out;
+}
+
+/** Average pooling of the side x side grid down to `budget` tokens (a rows x cols grid). */
+function poolTokens(tokens: Float32Array, budget: number): Float32Array {
+  const rows = 2 ** Math.floor(Math.log2(budget) / 2);
+  const cols = budget / rows;
+  const out = new Float32Array(budget * d);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const r0 = Math.floor((r * side) / rows); const r1 = Math.floor(((r + 1) * side) / rows);
+      const c0 = Math.floor((c * side) / cols); const c1 = Math.floor(((c + 1) * side) / cols);
+      const n = (r1 - r0) * (c1 - c0);
+      for (let y = r0; y < r1; y++) for (let x = c0; x < c1; x++) for (let j = 0; j < d; j++) out[(r * cols + c) * d + j] = (out[(r * cols + c) * d + j] as number) + (tokens[(y * side + x) * d + j] as number) / n;
+    }
+  }
+  return out;
+}
+
+/** The `budget` visual tokens whose ViT features are most similar to CLS, in their original order. */
+function clsSelect(tokens: Float32Array, patches: Float32Array, cls: Float32Array, budget: number): Float32Array {
+  const dv = cls.length;
+  const score = Array.from({ length: side * side }, (_, t) => {
+    let s = 0; let n = 0;
+    for (let j = 0; j < dv; j++) { s += (patches[t * dv + j] as number) * (cls[j] as number); n += (patches[t * dv + j] as number) ** 2; }
+    return { t, s: s / Math.sqrt(n || 1) };
+  }).sort((a, b) => b.s - a.s).slice(0, budget).sort((a, b) => a.t - b.t);
+  const out = new Float32Array(budget * d);
+  score.forEach(({ t }, k) => out.set(tokens.subarray(t * d, (t + 1) * d), k * d));
+  return out;
+}
+
+/** E5-V: "<s> USER: <content> Summary above … in one word: ASSISTANT:" -> last hidden state, normalised. */
+async function e5v(content: Float32Array, prompt: string): Promise<Float32Array> {
+  const st = m.special_tokens;
+  const x = new Float32Array([...model.embed([st['<s>'], st['USER:']]), ...content, ...model.embed([...model.tokenizer.encode(prompt), st['ASSISTANT:']])]);
+  const t = x.length / d;
+  const out = await model.decode(x, 1, new Array(t).fill(1), Array.from({ length: t }, (_, i) => i), m.adapters.base, 0, null);
+  return meanEmbedding(out.hidden, d, 1, t - 1);
+}
+
+type Row = { name: string; method: string; budget: number | null };
+const budgets = [...m.summary.budgets].sort((a, b) => b - a);
+const rows: Row[] = [{ name: 'all tokens', method: 'base', budget: null }];
+for (const b of budgets) rows.push({ name: `fwd2bot-${b}`, method: 'fwd2bot', budget: b }, { name: `pool-${b}`, method: 'pool', budget: b }, { name: `cls-${b}`, method: 'cls', budget: b });
+
+const began = performance.now();
+const vision = await Promise.all(records.map(async (_, i) => model.visionTokens(pixelsOf(i), 1)));
+const compressed = await Promise.all(vision.map((v) => model.compress([v.tokens])));
+const results: Record<string, unknown> = {};
+for (const row of rows) {
+  const t0 = performance.now();
+  const visualOf = (i: number): Float32Array => {
+    const v = vision[i] as { tokens: Float32Array; cls: Float32Array; patches: Float32Array | null };
+    if (row.method === 'base') return v.tokens;
+    if (row.method === 'fwd2bot') return (compressed[i] as Float32Array).subarray(0, (row.budget as number) * d);
+    if (row.method === 'pool') return poolTokens(v.tokens, row.budget as number);
+    if (!v.patches) throw new Error('this pack\'s vision graph has no patch_features output (needed for the CLS baseline)');
+    return clsSelect(v.tokens, v.patches, v.cls, row.budget as number);
+  };
+  const mode = row.method === 'fwd2bot' ? 'compressed' : 'full';
+  const qa: Array<{ type: string; prediction: string; answer: string; heldOut: boolean }> = [];
+  const caps: Array<{ caption: string; graph: SceneGraph }> = [];
+  const imageEmb: Float32Array[] = [];
+  for (const [i, r] of records.entries()) {
+    const visual = visualOf(i);
+    for (const q of r.questions) qa.push({ type: q.type, prediction: (await model.generate(visual, q.question, mode, { maxNewTokens: 8 })).text, answer: q.answer, heldOut: q.heldOut });
+    caps.push({ caption: (await model.generate(visual, m.prompts.caption, mode, { maxNewTokens: 80 })).text, graph: r.graph });
+    imageEmb.push(row.method === 'fwd2bot' ? meanEmbedding(visual, d, row.budget as number) : await e5v(visual, m.prompts.e5v_image));
+  }
+  const embedTexts = async (texts: string[]): Promise<Float32Array[]> => {
+    if (row.method === 'fwd2bot') {
+      const out: Float32Array[] = [];
+      for (let s = 0; s < texts.length; s += 32) {
+        const comp = await model.compress(texts.slice(s, s + 32).map((t) => model.embed(model.tokenizer.encode(t))), row.budget as number);
+        for (let b = 0; b < Math.min(32, texts.length - s); b++) out.push(meanEmbedding(comp, d, row.budget as number, b * (row.budget as number)));
+      }
+      return out;
+    }
+    return Promise.all(texts.map((t) => e5v(model.embed(model.tokenizer.encode(t)), m.prompts.e5v_text)));
+  };
+  const retrieval: Record<string, unknown> = {};
+  for (const held of [false, true]) {
+    const texts: string[] = [];
+    const owner: number[] = [];
+    records.forEach((r, i) => r.captions.filter((c) => c.heldOut === held).forEach((c) => { texts.push(c.text); owner.push(i); }));
+    const te = await embedTexts(texts);
+    const sim = new Float32Array(images * texts.length);
+    for (let i = 0; i < images; i++) for (let j = 0; j < texts.length; j++) {
+      let s = 0;
+      const a = imageEmb[i] as Float32Array; const b = te[j] as Float32Array;
+      for (let k = 0; k < d; k++) s += (a[k] as number) * (b[k] as number);
+      sim[i * texts.length + j] = s;
+    }
+    retrieval[held ? 'heldOut' : 'seen'] = retrievalRecall(sim, images, owner);
+  }
+  const probes: Array<{ category: string; positive: number; negative: number }> = [];
+  for (const [i, r] of records.entries()) {
+    const te = await embedTexts(r.probes.flatMap((p) => [p.positive, p.negative]));
+    const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, k) => s + v * (b[k] as number), 0);
+    r.probes.forEach((p, k) => probes.push({ category: p.category, positive: dot(imageEmb[i] as Float32Array, te[2 * k] as Float32Array), negative: dot(imageEmb[i] as Float32Array, te[2 * k + 1] as Float32Array) }));
+  }
+  results[row.name] = {
+    method: row.method, budget: row.budget ?? m.dims.vision_tokens,
+    qa: qaAccuracy(qa.filter((q) => !q.heldOut)), qaHeldOut: qaAccuracy(qa.filter((q) => q.heldOut)).overall,
+    captions: captionScores(caps), retrieval, compositional: compositionalAccuracy(probes),
+    seconds: (performance.now() - t0) / 1000,
+  };
+  const r = results[row.name] as any;
+  console.log(`${row.name.padEnd(12)} QA ${(r.qa.overall.accuracy * 100).toFixed(1)} (held-out ${(r.qaHeldOut.accuracy * 100).toFixed(1)})  F1 ${(r.captions.f1 * 100).toFixed(1)}  halluc ${(r.captions.hallucination * 100).toFixed(1)}  T2I R@1 ${(r.retrieval.seen.textToImage.r1 * 100).toFixed(1)}  I2T R@1 ${(r.retrieval.seen.imageToText.r1 * 100).toFixed(1)}  comp ${(r.compositional.overall.accuracy * 100).toFixed(1)}  (${r.seconds.toFixed(0)} s)`);
+}
+const out = { date: new Date().toISOString().slice(0, 10), machine: { cpu: os.cpus()[0]?.model, cores: os.availableParallelism() }, pack: model.pack.id, images, seconds: (performance.now() - began) / 1000, rows: results };
+if (values.json) {
+  fs.writeFileSync(path.join(root, 'bench', 'results', 'quality.json'), `${JSON.stringify(out, null, 1)}\n`);
+  console.log('wrote bench/results/quality.json');
+}
+await model.release();
