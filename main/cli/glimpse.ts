@@ -1,11 +1,11 @@
 // The `glimpse` command: index, search, caption, ask and status, on the same
 // library service the app uses.
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiError } from '../api/contract.ts';
 import { Api } from '../api/dispatch.ts';
 import { Library, LibraryError } from '../library/library.ts';
+import { BUNDLED_PACKS, defaultLibrary } from './paths.ts';
 
 const USAGE = `Usage: glimpse <command> [options]
 
@@ -19,16 +19,6 @@ Options:
   --library DIR   the library folder (default: $GLIMPSE_LIBRARY, else ${defaultLibrary()})
   --pack ID       the model pack to use (default: the one used before, else the bundled one)
   --packs DIR     an extra folder of model packs`;
-
-export function defaultLibrary(): string {
-  if (process.env.GLIMPSE_LIBRARY) return process.env.GLIMPSE_LIBRARY;
-  const home = os.homedir();
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Glimpse');
-  if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Glimpse');
-  return path.join(process.env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'glimpse');
-}
-
-export const BUNDLED_PACKS = path.resolve(import.meta.dirname, '..', '..', 'models');
 
 class UsageError extends Error {}
 
