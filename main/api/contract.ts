@@ -30,6 +30,9 @@ export const inputs = {
   ask: z.object({ id, question: z.string().trim().min(1, 'the question is empty').max(500), budget }).strict(),
   history: z.object({ id }).strict(),
   errors: z.object({}).strict(),
+  timeline: z.object({}).strict(),
+  packs: z.object({}).strict(),
+  addSamples: z.object({ count: z.number().int().min(1).max(2000).optional() }).strict(),
   pauseIndexing: z.object({}).strict(),
   resumeIndexing: z.object({}).strict(),
 } as const;
@@ -50,6 +53,9 @@ export interface Results {
   ask: { answer: string };
   history: Array<{ question: string; answer: string; budget: number; askedAt: string }>;
   errors: Array<{ path: string; code: string; message: string }>;
+  timeline: Array<{ id: number; takenAt: string | null }>;
+  packs: Array<{ id: string; dir: string; active: boolean; error: string | null; description: string | null }>;
+  addSamples: FolderRow;
   pauseIndexing: null;
   resumeIndexing: null;
 }

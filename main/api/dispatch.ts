@@ -56,6 +56,9 @@ export class Api {
       case 'ask': return { answer: await lib.ask(input.id, input.question, stream, ctx.onToken) };
       case 'history': return lib.history(input.id);
       case 'errors': return lib.errors();
+      case 'timeline': return lib.timeline();
+      case 'packs': return lib.packs();
+      case 'addSamples': return lib.addSamples(input.count);
       case 'pauseIndexing': lib.pauseIndexing(); return null;
       case 'resumeIndexing': lib.resumeIndexing(); return null;
     }

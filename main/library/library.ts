@@ -8,6 +8,7 @@ import { EngineClient, type SpawnEngine } from '../engine/client.ts';
 import type { EngineInfo } from '../engine/engine.ts';
 import type { RuntimeOptions } from '../engine/fwd2bot.ts';
 import { discoverPacks, type DiscoveredPack } from '../engine/pack.ts';
+import { PHOTOS_DIR, SIDECAR_NAME, writeSamples } from '../../world/samples.ts';
 import { Catalog, type FolderRow } from './catalog.ts';
 import { getSetting, openDb, setSetting, type Db } from './db.ts';
 import { IndexQueue, type IndexProgress } from './queue.ts';
@@ -58,7 +59,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   private serial: Promise<unknown> = Promise.resolve();
   private readonly scans = new Set<Promise<unknown>>();
 
-  private constructor(readonly dir: string, private readonly db: Db, readonly pack: DiscoveredPack & { pack: NonNullable<DiscoveredPack['pack']> }, options: LibraryOptions) {
+  private constructor(readonly dir: string, private readonly db: Db, readonly pack: DiscoveredPack & { pack: NonNullable<DiscoveredPack['pack']> }, private readonly options: LibraryOptions) {
     super();
     this.catalog = new Catalog(db);
     this.thumbs = new Thumbnails(path.join(dir, 'thumbnails'));
@@ -155,6 +156,27 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     this.watcher?.add(full);
     this.track(this.serially(() => scanFolder(this.catalog, folder)).then(() => { this.emit('changed'); this.queue.kick(); }));
     return folder;
+  }
+
+  /** Every photo with a file present, newest first (undated last): the grid's timeline. */
+  timeline(): Array<{ id: number; takenAt: string | null }> {
+    return this.db.prepare(`SELECT p.id, p.taken_at AS takenAt FROM photos p
+      WHERE EXISTS (SELECT 1 FROM files f WHERE f.photo_id = p.id AND f.status = 'present')
+      ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.id DESC`).all() as Array<{ id: number; takenAt: string | null }>;
+  }
+
+  /** The model packs found, which one is in use, and why a broken one cannot be. */
+  packs(): Array<{ id: string; dir: string; active: boolean; error: string | null; description: string | null }> {
+    return discoverPacks(this.options.packDirs, { verifyHashes: false }).map((p) => ({
+      id: p.id, dir: p.dir, active: p.dir === this.pack.dir, error: p.error ?? null, description: p.pack?.manifest.description ?? null,
+    }));
+  }
+
+  /** "Try sample photos": the shapes world's sample library, made on first use inside the library folder, and added. */
+  async addSamples(count = 120): Promise<FolderRow> {
+    const out = path.join(this.dir, 'sample-photos');
+    if (!fs.existsSync(path.join(out, SIDECAR_NAME))) await writeSamples({ count, seed: 7, size: 256, out, force: true });
+    return this.addFolder(path.join(out, PHOTOS_DIR));
   }
 
   /** Scans every folder again, as at start-up. */
