@@ -11,7 +11,8 @@ let nextCall = 0;
 
 const unwrap = (reply: Reply) => {
   if (reply.ok) return reply.result;
-  throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+  // Only the message survives the context bridge, so the code travels inside it.
+  throw new Error(`${reply.error.code}: ${reply.error.message}`);
 };
 
 contextBridge.exposeInMainWorld('glimpse', {

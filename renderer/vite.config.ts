@@ -7,7 +7,8 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   root: import.meta.dirname,
-  base: '/',
+  // Relative, so the same build works from the server's / and from a file:// URL in Electron.
+  base: './',
   plugins: [react()],
   build: {
     outDir: 'dist',
@@ -16,11 +17,5 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     sourcemap: false,
     target: 'es2022',
-  },
-  server: {
-    // `vite` dev server: proxy the API to a running `npm run serve` (GLIMPSE_SERVER=http://127.0.0.1:PORT).
-    proxy: process.env.GLIMPSE_SERVER
-      ? { '/api': process.env.GLIMPSE_SERVER, '/files': process.env.GLIMPSE_SERVER, '/ws': { target: process.env.GLIMPSE_SERVER.replace('http', 'ws'), ws: true } }
-      : {},
   },
 });

@@ -10,7 +10,7 @@ DATA=${DATA:-data}
 RUNS=${RUNS:-training/runs}
 OUT=${OUT:-models/shapes-tiny}
 STEPS1=${STEPS1:-3500}
-STEPS2=${STEPS2:-3000}
+STEPS2=${STEPS2:-2500}
 PY=/usr/bin/python3
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
@@ -27,6 +27,6 @@ began=$(date +%s)
   --steps "$STEPS1" --lr 1.5e-3 --warmup 200 --log-every 50 --ckpt-every 250
 "$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot" --base "$RUNS/base" \
   --steps "$STEPS2" --lr 2e-3 --warmup 200 --log-every 50 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot" --test "$DATA/test" --out "$OUT" --images 500
+"$PY" training/export.py --run "$RUNS/fwd2bot" --test "$DATA/test" --out "$OUT" --images 300
 
 echo "make-pack: wrote $OUT in $(( ($(date +%s) - began) / 60 )) minutes"

@@ -23,7 +23,9 @@ const files = fs.readdirSync(path.join(root, 'test'), { recursive: true })
   .sort();
 
 let failed = 0;
-failed += run('typecheck', process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']) === 0 ? 0 : 1;
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+failed += run('typecheck', process.execPath, [tsc, '-p', '.']) === 0 ? 0 : 1;
+failed += run('typecheck renderer', process.execPath, [tsc, '-p', 'renderer']) === 0 ? 0 : 1;
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);

@@ -33,6 +33,7 @@ export const inputs = {
   timeline: z.object({}).strict(),
   packs: z.object({}).strict(),
   addSamples: z.object({ count: z.number().int().min(1).max(2000).optional() }).strict(),
+  setPack: z.object({ id: z.string().min(1).max(200) }).strict(),
   pauseIndexing: z.object({}).strict(),
   resumeIndexing: z.object({}).strict(),
 } as const;
@@ -56,6 +57,7 @@ export interface Results {
   timeline: Array<{ id: number; takenAt: string | null }>;
   packs: Array<{ id: string; dir: string; active: boolean; error: string | null; description: string | null }>;
   addSamples: FolderRow;
+  setPack: null;
   pauseIndexing: null;
   resumeIndexing: null;
 }

@@ -59,6 +59,7 @@ export class Api {
       case 'timeline': return lib.timeline();
       case 'packs': return lib.packs();
       case 'addSamples': return lib.addSamples(input.count);
+      case 'setPack': lib.setPack(input.id); return null;
       case 'pauseIndexing': lib.pauseIndexing(); return null;
       case 'resumeIndexing': lib.resumeIndexing(); return null;
     }

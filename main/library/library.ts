@@ -43,55 +43,112 @@ export interface PhotoInfo { id: number; hash: string; paths: string[]; takenAt:
 
 export interface LibraryStatus {
   dir: string;
+  /** The pack answering searches and questions. */
   pack: string;
+  /** The pack being indexed: the same, or the next one while switching. */
+  indexingPack: string;
   counts: ReturnType<Catalog['counts']>;
   indexing: IndexProgress;
   folders: Array<FolderRow & { files: number }>;
 }
 
+type LoadedPack = DiscoveredPack & { pack: NonNullable<DiscoveredPack['pack']> };
+
+/** One pack at work: its engine process, its indexing queue and (once searched) its vectors. */
+interface PackRuntime { pack: LoadedPack; engine: EngineClient; queue: IndexQueue; index: VectorIndex | null }
+
 export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [IndexProgress]; changed: []; indexed: [number] }> {
   readonly catalog: Catalog;
   private readonly thumbs: Thumbnails;
-  private readonly engine: EngineClient;
-  private readonly queue: IndexQueue;
-  private index: VectorIndex | null = null;
+  /** Answers search, captions and questions. */
+  private serving: PackRuntime;
+  /** Indexes new photos; a different pack from `serving` only while switching packs. */
+  private indexing: PackRuntime;
   private watcher: FolderWatcher | null = null;
   private serial: Promise<unknown> = Promise.resolve();
   private readonly scans = new Set<Promise<unknown>>();
 
-  private constructor(readonly dir: string, private readonly db: Db, readonly pack: DiscoveredPack & { pack: NonNullable<DiscoveredPack['pack']> }, private readonly options: LibraryOptions) {
+  private constructor(readonly dir: string, private readonly db: Db, serving: LoadedPack, indexing: LoadedPack, private readonly options: LibraryOptions) {
     super();
     this.catalog = new Catalog(db);
     this.thumbs = new Thumbnails(path.join(dir, 'thumbnails'));
-    this.engine = new EngineClient(pack.dir, options.runtime ?? {}, options.spawnEngine);
-    this.queue = new IndexQueue(this.catalog, this.engine, pack.id, 8);
-    this.queue.on('progress', (p) => this.emit('progress', p));
-    this.queue.on('idle', (p) => this.emit('idle', p));
-    this.queue.on('indexed', (photoId, embedding) => {
-      this.vectors().add(photoId, embedding);
+    this.serving = this.runtime(serving);
+    this.indexing = indexing.dir === serving.dir ? this.serving : this.runtime(indexing);
+  }
+
+  /** The pack that answers. */
+  get pack(): LoadedPack {
+    return this.serving.pack;
+  }
+
+  private runtime(pack: LoadedPack): PackRuntime {
+    const engine = new EngineClient(pack.dir, this.options.runtime ?? {}, this.options.spawnEngine);
+    const rt: PackRuntime = { pack, engine, queue: new IndexQueue(this.catalog, engine, pack.id, 8), index: null };
+    rt.queue.on('progress', (p) => this.emit('progress', p));
+    rt.queue.on('idle', (p) => {
+      this.maybeSwitch(rt);
+      this.emit('idle', p);
+    });
+    rt.queue.on('indexed', (photoId, embedding) => {
+      rt.index?.add(photoId, embedding);
       this.emit('indexed', photoId);
     });
+    return rt;
+  }
+
+  /** A new pack finished indexing everything: it takes over answering, and the old engine stops. */
+  private maybeSwitch(rt: PackRuntime): void {
+    if (rt !== this.indexing || rt === this.serving || this.catalog.counts(rt.pack.id).pending > 0) return;
+    const old = this.serving;
+    this.serving = rt;
+    setSetting(this.db, 'servingPack', rt.pack.id);
+    void old.engine.close();
+    this.emit('changed');
   }
 
   static async open(options: LibraryOptions): Promise<Library> {
     const dir = path.resolve(options.dir);
     const db = openDb(path.join(dir, 'glimpse.db'));
     const packs = discoverPacks(options.packDirs);
+    const find = (id: string | null) => packs.find((p) => p.pack && p.id === id) as LoadedPack | undefined;
     const wanted = options.packId ?? getSetting(db, 'pack');
-    const chosen = packs.find((p) => p.pack && (wanted === null || p.id === wanted)) ?? (options.packId ? undefined : packs.find((p) => p.pack));
-    if (!chosen?.pack) {
+    const target = find(wanted) ?? (options.packId ? undefined : (packs.find((p) => p.pack) as LoadedPack | undefined));
+    if (!target) {
       db.close();
       const listed = packs.map((p) => `${p.id}${p.error ? ` (${p.error})` : ''}`).join('; ') || 'none found';
       throw new LibraryError('no-pack', `no usable model pack${wanted ? ` "${wanted}"` : ''} in ${options.packDirs.join(', ')}: ${listed}`);
     }
-    setSetting(db, 'pack', chosen.id);
-    const library = new Library(dir, db, chosen as Library['pack'], options);
+    // Until the target pack has indexed everything, the pack that served before keeps answering.
+    const serving = find(getSetting(db, 'servingPack')) ?? target;
+    setSetting(db, 'pack', target.id);
+    setSetting(db, 'servingPack', serving.id);
+    const library = new Library(dir, db, serving, target, options);
     const folders = library.catalog.folders();
     if (options.watch !== false) library.startWatching(folders.map((f) => f.path));
     // Catch up with what changed while the app was closed, then index what is pending.
-    for (const folder of folders) library.track(library.serially(() => scanFolder(library.catalog, folder)).then(() => library.queue.kick()));
-    library.queue.kick();
+    for (const folder of folders) library.track(library.serially(() => scanFolder(library.catalog, folder)).then(() => library.kick()));
+    library.kick();
     return library;
+  }
+
+  private kick(): void {
+    this.indexing.queue.kick();
+  }
+
+  /** Indexes the library for another pack; the current one keeps answering until that is done. */
+  setPack(id: string): void {
+    const found = discoverPacks(this.options.packDirs).find((p) => p.id === id);
+    if (!found) throw new LibraryError('not-found', `no model pack "${id}"`);
+    if (!found.pack) throw new LibraryError('no-pack', found.error ?? `model pack "${id}" cannot be used`);
+    if (this.indexing !== this.serving) {
+      this.indexing.queue.pause();
+      void this.indexing.engine.close();
+    }
+    this.indexing = found.dir === this.serving.pack.dir ? this.serving : this.runtime(found as LoadedPack);
+    setSetting(this.db, 'pack', id);
+    this.emit('changed');
+    this.kick();
+    this.maybeSwitch(this.indexing);
   }
 
   private startWatching(roots: string[]): void {
@@ -104,7 +161,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
       },
       folderBack: (root) => {
         const folder = this.catalog.folders().find((f) => f.path === root);
-        if (folder) this.track(this.serially(() => scanFolder(this.catalog, folder)).then(() => { this.emit('changed'); this.queue.kick(); }));
+        if (folder) this.track(this.serially(() => scanFolder(this.catalog, folder)).then(() => { this.emit('changed'); this.kick(); }));
       },
     });
   }
@@ -115,7 +172,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
       if (folder) await syncFile(this.catalog, folder, file);
     }).then(() => {
       this.emit('changed');
-      this.queue.kick();
+      this.kick();
     }));
   }
 
@@ -136,15 +193,16 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     for (;;) {
       while (this.scans.size > 0) await Promise.all([...this.scans]);
       await this.serial;
-      await this.queue.whenIdle();
-      if (this.scans.size === 0 && this.catalog.counts(this.pack.id).pending === 0) return;
-      this.queue.kick();
-      if (this.queue.progress().state === 'paused') return;
+      const queue = this.indexing.queue;
+      await queue.whenIdle();
+      if (this.scans.size === 0 && this.catalog.counts(this.indexing.pack.id).pending === 0) return;
+      queue.kick();
+      if (queue.progress().state === 'paused') return;
     }
   }
 
   async engineInfo(): Promise<EngineInfo> {
-    return this.engine.info();
+    return this.serving.engine.info();
   }
 
   addFolder(dir: string): FolderRow {
@@ -154,21 +212,23 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     if (!stat.isDirectory()) throw new LibraryError('not-a-folder', `${full} is not a folder`);
     const folder = this.catalog.addFolder(full);
     this.watcher?.add(full);
-    this.track(this.serially(() => scanFolder(this.catalog, folder)).then(() => { this.emit('changed'); this.queue.kick(); }));
+    this.track(this.serially(() => scanFolder(this.catalog, folder)).then(() => { this.emit('changed'); this.kick(); }));
     return folder;
   }
 
   /** Every photo with a file present, newest first (undated last): the grid's timeline. */
   timeline(): Array<{ id: number; takenAt: string | null }> {
+    // A file that turned out not to be a readable photo is listed under errors, not in the grid.
     return this.db.prepare(`SELECT p.id, p.taken_at AS takenAt FROM photos p
       WHERE EXISTS (SELECT 1 FROM files f WHERE f.photo_id = p.id AND f.status = 'present')
-      ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.id DESC`).all() as Array<{ id: number; takenAt: string | null }>;
+        AND NOT EXISTS (SELECT 1 FROM compress_errors e WHERE e.photo_id = p.id AND e.pack_id = ?)
+      ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.id DESC`).all(this.serving.pack.id) as Array<{ id: number; takenAt: string | null }>;
   }
 
   /** The model packs found, which one is in use, and why a broken one cannot be. */
   packs(): Array<{ id: string; dir: string; active: boolean; error: string | null; description: string | null }> {
     return discoverPacks(this.options.packDirs, { verifyHashes: false }).map((p) => ({
-      id: p.id, dir: p.dir, active: p.dir === this.pack.dir, error: p.error ?? null, description: p.pack?.manifest.description ?? null,
+      id: p.id, dir: p.dir, active: p.dir === this.serving.pack.dir, error: p.error ?? null, description: p.pack?.manifest.description ?? null,
     }));
   }
 
@@ -183,7 +243,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   async rescan(): Promise<void> {
     await Promise.all(this.catalog.folders().map((folder) => this.serially(() => scanFolder(this.catalog, folder))));
     this.emit('changed');
-    this.queue.kick();
+    this.kick();
   }
 
   removeFolder(id: number): void {
@@ -198,24 +258,28 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     const folders = this.catalog.folders().map((f) => ({
       ...f, files: (this.db.prepare("SELECT COUNT(*) AS n FROM files WHERE folder_id = ? AND status = 'present'").get(f.id) as { n: number }).n,
     }));
-    return { dir: this.dir, pack: this.pack.id, counts: this.catalog.counts(this.pack.id), indexing: this.queue.progress(), folders };
+    return {
+      dir: this.dir, pack: this.serving.pack.id, indexingPack: this.indexing.pack.id,
+      counts: this.catalog.counts(this.indexing.pack.id), indexing: this.indexing.queue.progress(), folders,
+    };
   }
 
   errors(): Array<{ path: string; code: string; message: string }> {
-    return this.catalog.errors(this.pack.id);
+    return this.catalog.errors(this.indexing.pack.id);
   }
 
   pauseIndexing(): void {
-    this.queue.pause();
+    this.indexing.queue.pause();
   }
 
   resumeIndexing(): void {
-    this.queue.resume();
+    this.indexing.queue.resume();
   }
 
   private vectors(): VectorIndex {
-    this.index ??= VectorIndex.load(this.db, this.pack.id, this.pack.pack.manifest.dims.hidden);
-    return this.index;
+    const rt = this.serving;
+    rt.index ??= VectorIndex.load(this.db, rt.pack.id, rt.pack.pack.manifest.dims.hidden);
+    return rt.index;
   }
 
   /** Photos allowed by the filters, or undefined for all. */
@@ -223,7 +287,8 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     if (options.folderId === undefined && options.from === undefined && options.to === undefined) return undefined;
     const rows = this.db.prepare(`SELECT DISTINCT p.id FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'present'
       WHERE (@folder IS NULL OR f.folder_id = @folder) AND (@from IS NULL OR p.taken_at >= @from) AND (@to IS NULL OR p.taken_at <= @to)`)
-      .pluck().all({ folder: options.folderId ?? null, from: options.from ?? null, to: options.to ?? null }) as number[];
+      // A date without a time means that whole day.
+      .pluck().all({ folder: options.folderId ?? null, from: options.from ?? null, to: options.to === undefined ? null : options.to.length === 10 ? `${options.to}T23:59:59` : options.to }) as number[];
     return new Set(rows);
   }
 
@@ -232,7 +297,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     if (query.length === 0) throw new LibraryError('invalid', 'the search text is empty');
     const index = this.vectors();
     if (index.size === 0) throw new LibraryError('nothing-indexed', 'no photos are indexed yet: add a folder and wait for indexing');
-    const [embedding] = await this.engine.embedText([query]);
+    const [embedding] = await this.serving.engine.embedText([query]);
     const present = new Set(this.db.prepare("SELECT DISTINCT photo_id FROM files WHERE status = 'present' AND photo_id IS NOT NULL").pluck().all() as number[]);
     const filter = this.allowed(options);
     const allowed = filter ? new Set([...filter].filter((id) => present.has(id))) : present;
@@ -276,7 +341,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
       onToken?.(cached);
       return cached;
     }
-    const out = await this.engine.generate(tokens, this.pack.pack.manifest.prompts.caption, { budget, maxNewTokens: 96, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
+    const out = await this.serving.engine.generate(tokens, this.pack.pack.manifest.prompts.caption, { budget, maxNewTokens: 96, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
     this.db.prepare('INSERT OR REPLACE INTO captions (photo_id, pack_id, budget, text) VALUES (?, ?, ?, ?)').run(photoId, this.pack.id, budget, out.text);
     return out.text;
   }
@@ -287,7 +352,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     if (q.length === 0) throw new LibraryError('invalid', 'the question is empty');
     const budget = options.budget ?? this.pack.pack.manifest.summary.tokens;
     const tokens = this.cachedTokens(photoId, budget);
-    const out = await this.engine.generate(tokens, q, { budget, maxNewTokens: 48, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
+    const out = await this.serving.engine.generate(tokens, q, { budget, maxNewTokens: 48, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
     this.db.prepare('INSERT INTO questions (photo_id, pack_id, budget, question, answer) VALUES (?, ?, ?, ?, ?)').run(photoId, this.pack.id, budget, q, out.text);
     return out.text;
   }
@@ -304,12 +369,15 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   }
 
   async close(): Promise<void> {
-    this.queue.pause();
+    const runtimes = new Set([this.serving, this.indexing]);
+    for (const rt of runtimes) rt.queue.pause();
     await this.watcher?.close();
     await Promise.all([...this.scans]);
     await this.serial;
-    await this.queue.whenIdle();
-    await this.engine.close();
+    for (const rt of runtimes) {
+      await rt.queue.whenIdle();
+      await rt.engine.close();
+    }
     this.db.close();
   }
 }

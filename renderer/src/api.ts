@@ -18,8 +18,8 @@ export interface GlimpseApi {
   stream<M extends StreamingMethod>(method: M, input: Input<M>, onToken: (text: string) => void, signal?: AbortSignal): Promise<Results[M]>;
   /** Library events; returns the unsubscribe function. */
   on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void;
-  /** Whether the event channel is up; browser mode reconnects by itself. */
-  onConnection(handler: (connected: boolean) => void): () => void;
+  /** Whether the event channel is up (browser mode reconnects by itself); optional: IPC is always up. */
+  onConnection?(handler: (connected: boolean) => void): () => void;
   thumbUrl(id: number): string;
   photoUrl(id: number): string;
 }
@@ -118,7 +118,7 @@ export class BrowserApi implements GlimpseApi {
   onConnection(handler: (connected: boolean) => void): () => void {
     this.connect();
     this.connection.add(handler);
-    handler(this.open);
+    if (this.open) handler(true);
     return () => this.connection.delete(handler);
   }
 
@@ -183,11 +183,11 @@ export class BrowserApi implements GlimpseApi {
       }
     };
     ws.onclose = () => {
-      const wasOpen = this.open;
       this.open = false;
       this.ws = null;
-      if (wasOpen) for (const h of this.connection) h(false);
-      // Calls in flight on this socket will never get their result.
+      for (const h of this.connection) h(false);
+      // Calls in flight on this socket will never get their result; unsent ones are dropped with them.
+      this.outbox.length = 0;
       for (const [call, p] of this.pending) {
         this.pending.delete(call);
         p.reject(new GlimpseError('network', 'the connection to Glimpse was lost'));
@@ -196,6 +196,58 @@ export class BrowserApi implements GlimpseApi {
       this.retryMs = Math.min(this.retryMs * 2, 10_000);
       window.setTimeout(() => this.connect(), delay);
     };
+  }
+}
+
+const CODES = new Set<string>(['invalid-input', 'unknown-method', 'not-found', 'not-a-folder', 'no-pack', 'nothing-indexed', 'not-indexed', 'invalid', 'cancelled', 'internal', 'unauthorized', 'forbidden', 'network']);
+
+/** Any error from a provider (Electron's preload throws plain Errors, maybe with a `code`) as a GlimpseError. */
+export function toGlimpseError(err: unknown): GlimpseError {
+  if (err instanceof GlimpseError) return err;
+  const code = (err as { code?: unknown })?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  // contextBridge may drop extra properties; a code written as "code: message" still comes through.
+  const prefixed = /^([a-z-]+): (.*)$/s.exec(message);
+  if (typeof code === 'string' && CODES.has(code)) return new GlimpseError(code as ErrorCode, message);
+  if (prefixed && CODES.has(prefixed[1] as string)) return new GlimpseError(prefixed[1] as ErrorCode, prefixed[2] as string);
+  return new GlimpseError('internal', message);
+}
+
+/** Electron's `window.glimpse`, with errors as GlimpseError and a cancelled stream as an AbortError. */
+export class BridgeApi implements GlimpseApi {
+  constructor(private readonly bridge: GlimpseApi) {}
+
+  async call<M extends PlainMethod>(method: M, input: Input<M>): Promise<Results[M]> {
+    try {
+      return await this.bridge.call(method, input);
+    } catch (err) {
+      throw toGlimpseError(err);
+    }
+  }
+
+  async stream<M extends StreamingMethod>(method: M, input: Input<M>, onToken: (text: string) => void, signal?: AbortSignal): Promise<Results[M]> {
+    try {
+      return await this.bridge.stream(method, input, onToken, signal);
+    } catch (err) {
+      if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
+      throw toGlimpseError(err);
+    }
+  }
+
+  on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void {
+    return this.bridge.on(event, handler);
+  }
+
+  onConnection(handler: (connected: boolean) => void): () => void {
+    return this.bridge.onConnection?.(handler) ?? (() => undefined);
+  }
+
+  thumbUrl(id: number): string {
+    return this.bridge.thumbUrl(id);
+  }
+
+  photoUrl(id: number): string {
+    return this.bridge.photoUrl(id);
   }
 }
 
@@ -210,6 +262,6 @@ let instance: GlimpseApi | null = null;
 
 /** Electron's `window.glimpse` when there is one, else browser mode. */
 export function api(): GlimpseApi {
-  instance ??= window.glimpse ?? new BrowserApi();
+  instance ??= window.glimpse ? new BridgeApi(window.glimpse) : new BrowserApi();
   return instance;
 }
