@@ -27,6 +27,6 @@ began=$(date +%s)
   --steps "$STEPS1" --lr 1.5e-3 --warmup 200 --log-every 50 --ckpt-every 250
 "$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot" --base "$RUNS/base" \
   --steps "$STEPS2" --lr 2e-3 --warmup 200 --log-every 50 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot" --test "$DATA/test" --out "$OUT" --images 300
+"$PY" training/export.py --run "$RUNS/fwd2bot" --test "$DATA/test" --out "$OUT" --images 200
 
 echo "make-pack: wrote $OUT in $(( ($(date +%s) - began) / 60 )) minutes"
