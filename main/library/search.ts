@@ -50,23 +50,35 @@ export class VectorIndex {
   /** Top `k` by cosine (embeddings are normalised), optionally among `allowed` photos only. */
   search(query: Float32Array, k: number, allowed?: ReadonlySet<number>): Hit[] {
     const d = this.d;
+    const data = this.data;
+    const ids = this.ids;
+    // A small sorted list of the best so far; `floor` is its worst score once full.
     const best: Hit[] = [];
     let floor = -Infinity;
     for (let r = 0; r < this.count; r++) {
-      const id = this.ids[r] as number;
+      const id = ids[r] as number;
       if (allowed && !allowed.has(id)) continue;
-      let s = 0;
       const base = r * d;
-      for (let j = 0; j < d; j++) s += (this.data[base + j] as number) * (query[j] as number);
-      if (best.length < k || s > floor) {
-        best.push({ photoId: id, score: s });
-        if (best.length > k) {
-          best.sort((a, b) => b.score - a.score);
-          best.length = k;
-        }
-        floor = best.length < k ? -Infinity : Math.min(...best.map((h) => h.score));
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let j = 0;
+      for (; j + 3 < d; j += 4) {
+        s0 += (data[base + j] as number) * (query[j] as number);
+        s1 += (data[base + j + 1] as number) * (query[j + 1] as number);
+        s2 += (data[base + j + 2] as number) * (query[j + 2] as number);
+        s3 += (data[base + j + 3] as number) * (query[j + 3] as number);
       }
+      for (; j < d; j++) s0 += (data[base + j] as number) * (query[j] as number);
+      const s = s0 + s1 + s2 + s3;
+      if (best.length === k && s <= floor) continue;
+      let at = best.length;
+      while (at > 0 && (best[at - 1] as Hit).score < s) at--;
+      best.splice(at, 0, { photoId: id, score: s });
+      if (best.length > k) best.pop();
+      if (best.length === k) floor = (best[k - 1] as Hit).score;
     }
-    return best.sort((a, b) => b.score - a.score);
+    return best;
   }
 }
