@@ -31,7 +31,7 @@ export function readTree(dir: string): Map<string, Buffer> {
 
 /** The pack the engine tests run on: the bundled one, or GLIMPSE_TEST_PACK while developing. */
 export function testPackDir(): string {
-  return process.env.GLIMPSE_TEST_PACK ?? path.join(ROOT, 'models', 'shapes-tiny');
+  return process.env.GLIMPSE_TEST_PACK || path.join(ROOT, 'models', 'shapes-tiny');
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
