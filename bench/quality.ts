@@ -31,7 +31,7 @@ if (!fs.existsSync(path.join(dataDir, 'manifest.json'))) {
   await writeDataset({ split: 'test', count: 2000, seed: 0, size: 64, out: dataDir });
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(dataDir, 'manifest.json'), 'utf8'));
-const images = Math.min(Number(values.images ?? 300), manifest.count);
+const images = Math.min(Number(values.images ?? 100), manifest.count);
 const records = fs.readFileSync(path.join(dataDir, 'scenes.jsonl'), 'utf8').split('\n').slice(0, images).map((l) => JSON.parse(l) as Record_);
 const pixelsU8 = fs.readFileSync(path.join(dataDir, 'images.u8'));
 const model = await Fwd2BotModel.load(loadPack(packDir), { providers: ['cpu'] });

@@ -94,7 +94,7 @@ md.push(`- Text query embedding: ${engine.textEmbeddingMs.toFixed(1)} ms. Search
 md.push(`- Decode: ${engine.decodeMsPerToken.map((t: any) => `${t.msPerToken.toFixed(2)} ms/token (${t.threads} thread${t.threads > 1 ? 's' : ''}, spinning ${t.spinning ? 'on' : 'off'})`).join(', ')}.`);
 md.push(`- Indexing end to end: ${library.indexing.photosPerSecond.toFixed(1)} photos/s (${library.indexing.photos} sample photos).`);
 md.push(`- Search scan: ${library.searchScaling.map((s: any) => `${s.photos.toLocaleString('en')} photos ${s.inMemoryMs.toFixed(2)} ms (sqlite-vec ${s.sqliteVecMs.toFixed(2)} ms)`).join('; ')}.`);
-md.push(`- Storage per photo: cached tokens ${library.storage.tokenBytesPerPhoto} B (float16) vs ${library.storage.allVisualTokensFloat16BytesPerPhoto} B for all visual tokens (${(library.storage.allVisualTokensFloat16BytesPerPhoto / library.storage.tokenBytesPerPhoto).toFixed(1)}×); whole catalog ${library.storage.catalogBytesPerPhoto} B per photo.`);
+md.push(`- Storage per photo: cached tokens ${library.storage.tokenBytesPerPhoto} B (float16) vs ${library.storage.allVisualTokensFloat16BytesPerPhoto} B for all visual tokens (${(library.storage.allVisualTokensFloat16BytesPerPhoto / library.storage.tokenBytesPerPhoto).toFixed(1)}×); whole catalog ${library.storage.catalogBytesPerPhoto} B per photo. int8 storage is not supported yet.`);
 md.push('', '![Answer latency vs budget](latency-vs-budget.png)', '');
 fs.writeFileSync(path.join(dir, 'REPORT.md'), `${md.join('\n')}\n`);
 fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify({ quality, engine, library }, null, 1)}\n`);
