@@ -220,6 +220,7 @@ def main(argv=None) -> None:
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--max-minutes", type=float, default=None, help="checkpoint and stop after this long (resume later)")
+    ap.add_argument("--init", help="start from the weights of this final.pt (to train on with a new schedule)")
     ap.add_argument("--vision-aux", action=argparse.BooleanOptionalAction, default=True,
                     help="stage 1: supervise the vision tower with the scene graph (per-cell attributes, scene)")
     ap.add_argument("--model", help="JSON overrides of ModelConfig (stage 1), e.g. '{\"dim\": 128}'")
@@ -240,6 +241,11 @@ def main(argv=None) -> None:
     model, tok, f2b_dict = build_model(args, run)
     if ds.size != model.cfg.image_size:
         raise SystemExit(f"train.py: the data set's images are {ds.size} px but the model expects {model.cfg.image_size}")
+    if args.init:
+        init = torch.load(args.init, map_location="cpu")
+        if init["config"] != asdict(model.cfg):
+            raise SystemExit(f"train.py: {args.init} was trained with another model config")
+        model.load_state_dict(init["model"])
     params = trainable(model, args.stage)
     probe = VisionProbe(model.cfg) if args.stage == 1 and args.vision_aux else None
     if probe is not None:

@@ -55,3 +55,23 @@ def test_train_rejects_an_image_size_the_model_was_not_built_for(tiny_data, tmp_
     with pytest.raises(SystemExit, match="images are 32 px but the model expects 64"):
         train.main(["--stage", "1", "--data", str(tiny_data), "--run", str(tmp_path / "run"),
                     "--model", json.dumps({"image_size": 64})])
+
+
+def test_init_continues_from_a_finished_run(tiny_runs, tiny_data, tmp_path):
+    import torch
+    from conftest import TINY
+    base, _ = tiny_runs
+    before = torch.load(base / "final.pt", map_location="cpu")
+    run = tmp_path / "more"
+    train.main(["--stage", "1", "--data", str(tiny_data), "--run", str(run), "--init", str(base / "final.pt"),
+                "--steps", "1", "--batch", "2", "--lr", "0", "--warmup", "1", "--model", json.dumps(TINY)])
+    after = torch.load(run / "final.pt", map_location="cpu")
+    # lr 0: the weights are exactly the ones it started from
+    assert torch.equal(after["model"]["decoder.embed.weight"], before["model"]["decoder.embed.weight"])
+
+
+def test_init_refuses_another_model_config(tiny_runs, tiny_data, tmp_path):
+    base, _ = tiny_runs
+    with pytest.raises(SystemExit, match="was trained with another model config"):
+        train.main(["--stage", "1", "--data", str(tiny_data), "--run", str(tmp_path / "x"), "--init", str(base / "final.pt"),
+                    "--steps", "1", "--model", json.dumps({"image_size": 32, "dim": 64})])
