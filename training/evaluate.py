@@ -24,7 +24,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import (CAPTION_INSTRUCTIONS, COMPRESS_PROMPT, E5V_IMAGE_PROMPT, E5V_TEXT_PROMPT, IMAGE_AT,  # noqa: E402
                   WorldDataset, chat_row, pad_rows, text_rows)
-from model import ADAPTER_BASE, Glimpse, ModelConfig, splice  # noqa: E402
+from model import ADAPTER_BASE, Glimpse, ModelConfig, left_align, splice  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 from train import BUDGETS, Fwd2BotConfig  # noqa: E402
 
@@ -38,15 +38,6 @@ def load_run(run: Path) -> Tuple[Glimpse, Tokenizer, Optional[Fwd2BotConfig]]:
     model.eval()
     f2b = Fwd2BotConfig(**payload["fwd2bot"]) if payload.get("fwd2bot") else None
     return model, Tokenizer.load(run / "tokenizer.json"), f2b
-
-
-def left_align(x: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Move right padding to the front so every row ends at the last column."""
-    t = x.shape[1]
-    lengths = mask.sum(1)
-    idx = (torch.arange(t)[None, :] - (t - lengths)[:, None]) % t
-    x = x.gather(1, idx[..., None].expand(-1, -1, x.shape[2]))
-    return x, (torch.arange(t)[None, :] >= (t - lengths)[:, None]).long()
 
 
 @torch.no_grad()

@@ -316,12 +316,7 @@ class Glimpse(nn.Module):
         k = self.cfg.summary_tokens if budget is None else budget
         prompt = self.embed(prompt_ids)[None].expand(b, -1, -1)
         summary = self.summary[:k][None].expand(b, -1, -1)
-        lengths = prefix_mask.sum(1)
-        # left-align padding: shift each row's real prefix to end right before the prompt
-        p = prefix.shape[1]
-        idx = (torch.arange(p)[None, :] - (p - lengths)[:, None]) % p           # [B, P]
-        prefix = prefix.gather(1, idx[..., None].expand(-1, -1, prefix.shape[2]))
-        pmask = (torch.arange(p)[None, :] >= (p - lengths)[:, None]).long()
+        prefix, pmask = left_align(prefix, prefix_mask)  # each row's prefix ends right before the prompt
         x = torch.cat([prefix, prompt, summary], 1)
         mask = torch.cat([pmask, torch.ones(b, prompt.shape[1] + k, dtype=torch.long)], 1)
         hidden = self.run(x, mask, adapter, bidirectional)
@@ -330,6 +325,16 @@ class Glimpse(nn.Module):
     @staticmethod
     def retrieval_embedding(compressed: torch.Tensor) -> torch.Tensor:
         return F.normalize(compressed.mean(1), dim=-1)  # [B, K', D] -> [B, D]
+
+
+def left_align(x: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Moves right padding to the front so every row ends at the last column.
+    x: [B, T, D], mask: [B, T] (1 = real) -> the same shapes, padding first."""
+    t = x.shape[1]
+    lengths = mask.sum(1)
+    idx = (torch.arange(t)[None, :] - (t - lengths)[:, None]) % t                  # [B, T]
+    x = x.gather(1, idx[..., None].expand(-1, -1, x.shape[2]))
+    return x, (torch.arange(t)[None, :] >= (t - lengths)[:, None]).long()
 
 
 def splice(rows: torch.Tensor, at: int, inserted: torch.Tensor) -> torch.Tensor:

@@ -25,13 +25,13 @@ export function SearchResults({ query, folderName, onOpen, onShowIndexing }: Pro
     let live = true;
     setBusy(true);
     setError(null);
-    // The library compares dates as text: a day given as "to" includes all of it.
+    // A bare date as "to" covers that whole day (the library's rule).
     const input = {
       text: query.text,
       limit: 50,
       ...(query.folderId !== undefined ? { folderId: query.folderId } : {}),
       ...(query.from ? { from: query.from } : {}),
-      ...(query.to ? { to: `${query.to}T23:59:59` } : {}),
+      ...(query.to ? { to: query.to } : {}),
     };
     api().call('search', input).then(
       (r) => live && setHits(r),
