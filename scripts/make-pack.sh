@@ -10,7 +10,9 @@ DATA=${DATA:-data}
 RUNS=${RUNS:-training/runs}
 OUT=${OUT:-models/shapes-tiny}
 STEPS1=${STEPS1:-3500}
-STEPS2=${STEPS2:-2500}
+STEPS1_MORE=${STEPS1_MORE:-2400}
+STEPS2=${STEPS2:-3500}
+RANK2=${RANK2:-32}
 PY=/usr/bin/python3
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
@@ -25,7 +27,12 @@ began=$(date +%s)
 
 "$PY" training/train.py --stage 1 --data "$DATA/train" --run "$RUNS/base" \
   --steps "$STEPS1" --lr 1.5e-3 --warmup 200 --log-every 50 --ckpt-every 250
-"$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot" --base "$RUNS/base" \
+# Stage 1 again from where the first schedule ended (vision probe included), with a lower
+# peak: the bundled pack was trained in two sittings like this (docs/training.md).
+"$PY" training/train.py --stage 1 --data "$DATA/train" --run "$RUNS/base-more" --init "$RUNS/base/ckpt.pt" \
+  --steps "$STEPS1_MORE" --lr 5e-4 --warmup 50 --log-every 50 --ckpt-every 250
+"$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot" --base "$RUNS/base-more" \
+  --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
   --steps "$STEPS2" --lr 2e-3 --warmup 200 --log-every 50 --ckpt-every 250
 "$PY" training/export.py --run "$RUNS/fwd2bot" --test "$DATA/test" --out "$OUT" --images 200
 

@@ -29,6 +29,7 @@ from model import ADAPTER_BASE, ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, Mod
 from tokenizer import Tokenizer, world_words  # noqa: E402
 
 BUDGETS = (1, 2, 4, 8, 16)
+STAGE2_MODEL_FIELDS = ("lora_rank", "lora_alpha")  # what stage 2 adds to a frozen base
 
 
 @dataclass
@@ -184,7 +185,10 @@ def build_model(args, run: Path) -> Tuple[Glimpse, Tokenizer, dict]:
     tok = Tokenizer.load(base / "tokenizer.json")
     tok.save(run / "tokenizer.json")
     f2b = Fwd2BotConfig(**json.loads(args.fwd2bot or "{}"))
-    cfg = ModelConfig(**{**payload["config"], "lora_adapters": 1 if f2b.adapters == "single" else 2})
+    overrides = json.loads(args.model or "{}")
+    if set(overrides) - set(STAGE2_MODEL_FIELDS):
+        raise SystemExit(f"train.py: stage 2 can only change {', '.join(STAGE2_MODEL_FIELDS)}; the rest is the base model's")
+    cfg = ModelConfig(**{**payload["config"], **overrides, "lora_adapters": 1 if f2b.adapters == "single" else 2})
     model = Glimpse(cfg)
     # Only the base weights carry over; adapters, summary tokens and temperature start fresh.
     base_weights = {k: v for k, v in payload["model"].items() if not is_fwd2bot_parameter(k)}
@@ -220,10 +224,11 @@ def main(argv=None) -> None:
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--max-minutes", type=float, default=None, help="checkpoint and stop after this long (resume later)")
-    ap.add_argument("--init", help="start from the weights of this final.pt (to train on with a new schedule)")
+    ap.add_argument("--init", help="start from the weights of this final.pt or ckpt.pt (to train on with a new schedule)")
     ap.add_argument("--vision-aux", action=argparse.BooleanOptionalAction, default=True,
                     help="stage 1: supervise the vision tower with the scene graph (per-cell attributes, scene)")
-    ap.add_argument("--model", help="JSON overrides of ModelConfig (stage 1), e.g. '{\"dim\": 128}'")
+    ap.add_argument("--model", help="JSON overrides of ModelConfig, e.g. '{\"dim\": 128}' (stage 2: only "
+                    f"{', '.join(STAGE2_MODEL_FIELDS)})")
     ap.add_argument("--fwd2bot", help="JSON overrides of Fwd2BotConfig (stage 2), e.g. '{\"loss\": \"ar\"}'")
     args = ap.parse_args(argv)
 
@@ -250,6 +255,8 @@ def main(argv=None) -> None:
     probe = VisionProbe(model.cfg) if args.stage == 1 and args.vision_aux else None
     if probe is not None:
         params += list(probe.parameters())
+        if args.init and init.get("probe") is not None:  # a ckpt.pt carries the probe heads; a final.pt does not
+            probe.load_state_dict(init["probe"])
     peak = args.lr if args.lr is not None else (1e-3 if args.stage == 1 else 2e-3)
     opt = torch.optim.AdamW(params, lr=peak, betas=(0.9, 0.98), weight_decay=0.01 if args.stage == 1 else 0.0)
     start = 0

@@ -57,15 +57,19 @@ def test_train_rejects_an_image_size_the_model_was_not_built_for(tiny_data, tmp_
                     "--model", json.dumps({"image_size": 64})])
 
 
+def continue_at_lr_0(tiny_data, init, run):
+    """One stage-1 step at learning rate 0 from `init`: the weights must come out unchanged."""
+    from conftest import TINY
+    train.main(["--stage", "1", "--data", str(tiny_data), "--run", str(run), "--init", str(init),
+                "--steps", "1", "--batch", "2", "--lr", "0", "--warmup", "1", "--model", json.dumps(TINY)])
+    return run
+
+
 def test_init_continues_from_a_finished_run(tiny_runs, tiny_data, tmp_path):
     import torch
-    from conftest import TINY
     base, _ = tiny_runs
     before = torch.load(base / "final.pt", map_location="cpu")
-    run = tmp_path / "more"
-    train.main(["--stage", "1", "--data", str(tiny_data), "--run", str(run), "--init", str(base / "final.pt"),
-                "--steps", "1", "--batch", "2", "--lr", "0", "--warmup", "1", "--model", json.dumps(TINY)])
-    after = torch.load(run / "final.pt", map_location="cpu")
+    after = torch.load(continue_at_lr_0(tiny_data, base / "final.pt", tmp_path / "more") / "final.pt", map_location="cpu")
     # lr 0: the weights are exactly the ones it started from
     assert torch.equal(after["model"]["decoder.embed.weight"], before["model"]["decoder.embed.weight"])
 
@@ -75,3 +79,25 @@ def test_init_refuses_another_model_config(tiny_runs, tiny_data, tmp_path):
     with pytest.raises(SystemExit, match="was trained with another model config"):
         train.main(["--stage", "1", "--data", str(tiny_data), "--run", str(tmp_path / "x"), "--init", str(base / "final.pt"),
                     "--steps", "1", "--model", json.dumps({"image_size": 32, "dim": 64})])
+
+
+def test_init_from_a_checkpoint_carries_the_vision_probe(tiny_runs, tiny_data, tmp_path):
+    import torch
+    base, _ = tiny_runs
+    before = torch.load(base / "ckpt.pt", map_location="cpu")
+    after = torch.load(continue_at_lr_0(tiny_data, base / "ckpt.pt", tmp_path / "more") / "ckpt.pt", map_location="cpu")
+    for name, value in before["probe"].items():
+        assert torch.equal(after["probe"][name], value), name
+
+
+def test_stage2_can_widen_the_adapters_but_not_change_the_base(tiny_runs, tiny_data, tmp_path):
+    import torch
+    base, _ = tiny_runs
+    common = ["--stage", "2", "--data", str(tiny_data), "--base", str(base), "--steps", "1", "--batch", "4", "--warmup", "1"]
+    train.main([*common, "--run", str(tmp_path / "r4"), "--model", json.dumps({"lora_rank": 2, "lora_alpha": 4})])
+    final = torch.load(tmp_path / "r4" / "final.pt", map_location="cpu")
+    assert final["config"]["lora_rank"] == 2
+    assert final["model"]["decoder.blocks.0.attn.q.lora_a"].shape[1] == 2
+    with pytest.raises(SystemExit, match="stage 2 can only change lora_rank, lora_alpha"):
+        train.main([*common, "--run", str(tmp_path / "dim"), "--model", json.dumps({"dim": 64})])
+    assert not (tmp_path / "dim" / "final.pt").exists()
