@@ -62,6 +62,9 @@ export type PackManifest = z.infer<typeof PackSchema>;
 
 export interface Pack {
   id: string;
+  /** `id@revision`, the revision a hash of every file's sha256: what cached tokens are filed
+   * under, so retrained weights under the same id never read tokens the old ones wrote. */
+  cacheKey: string;
   dir: string;
   manifest: PackManifest;
   file(name: string): string;
@@ -130,7 +133,14 @@ export function loadPack(dir: string, options: { verifyHashes?: boolean } = {}):
     if (bytes !== want) throw new PackError(id, `dims mismatch: ${t.file} holds ${bytes} bytes, shape ${t.shape.join('x')} needs ${want}`);
   }
   if (manifest.summary.budgets.some((b) => b > manifest.summary.tokens)) throw new PackError(id, 'a budget exceeds the number of summary tokens');
-  return { id, dir, manifest, file };
+  return { id, cacheKey: `${id}@${packRevision(manifest.files)}`, dir, manifest, file };
+}
+
+/** 12 hex digits over the sorted (file, sha256) list: changes whenever any file does. */
+export function packRevision(files: PackManifest['files']): string {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(files).sort()) hash.update(`${name}\t${files[name]!.sha256}\n`);
+  return hash.digest('hex').slice(0, 12);
 }
 
 export interface DiscoveredPack { dir: string; id: string; pack?: Pack; error?: string }

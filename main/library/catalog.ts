@@ -84,6 +84,17 @@ export class Catalog {
       GROUP BY p.id ORDER BY p.id LIMIT ?`).all(packId, packId, limit) as PendingPhoto[];
   }
 
+  /** Drops the caches an earlier revision of this pack wrote (`id` alone, or `id@old`): the
+   * weights that could read them are gone. The question history is kept. */
+  forgetOtherRevisions(id: string, cacheKey: string): number {
+    let dropped = 0;
+    for (const table of ['tokens', 'captions', 'compress_errors']) {
+      dropped += this.db.prepare(`DELETE FROM ${table} WHERE (pack_id = ? OR substr(pack_id, 1, ?) = ?) AND pack_id != ?`)
+        .run(id, id.length + 1, `${id}@`, cacheKey).changes;
+    }
+    return dropped;
+  }
+
   storeTokens(packId: string, photoId: number, tokens: Uint8Array, embedding: Float32Array): void {
     this.db.prepare('INSERT OR REPLACE INTO tokens (photo_id, pack_id, tokens, embedding) VALUES (?, ?, ?, ?)')
       .run(photoId, packId, Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength), Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength));

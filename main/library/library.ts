@@ -83,7 +83,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
 
   private runtime(pack: LoadedPack): PackRuntime {
     const engine = new EngineClient(pack.dir, this.options.runtime ?? {}, this.options.spawnEngine);
-    const rt: PackRuntime = { pack, engine, queue: new IndexQueue(this.catalog, engine, pack.id, 8), index: null };
+    const rt: PackRuntime = { pack, engine, queue: new IndexQueue(this.catalog, engine, pack.id, pack.pack.cacheKey, 8), index: null };
     rt.queue.on('progress', (p) => this.emit('progress', p));
     rt.queue.on('idle', (p) => {
       this.maybeSwitch(rt);
@@ -98,7 +98,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
 
   /** A new pack finished indexing everything: it takes over answering, and the old engine stops. */
   private maybeSwitch(rt: PackRuntime): void {
-    if (rt !== this.indexing || rt === this.serving || this.catalog.counts(rt.pack.id).pending > 0) return;
+    if (rt !== this.indexing || rt === this.serving || this.catalog.counts(rt.pack.pack.cacheKey).pending > 0) return;
     const old = this.serving;
     this.serving = rt;
     setSetting(this.db, 'servingPack', rt.pack.id);
@@ -123,6 +123,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     setSetting(db, 'pack', target.id);
     setSetting(db, 'servingPack', serving.id);
     const library = new Library(dir, db, serving, target, options);
+    for (const p of packs) if (p.pack) library.catalog.forgetOtherRevisions(p.id, p.pack.cacheKey);
     const folders = library.catalog.folders();
     if (options.watch !== false) library.startWatching(folders.map((f) => f.path));
     // Catch up with what changed while the app was closed, then index what is pending.
@@ -195,7 +196,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
       await this.serial;
       const queue = this.indexing.queue;
       await queue.whenIdle();
-      if (this.scans.size === 0 && this.catalog.counts(this.indexing.pack.id).pending === 0) return;
+      if (this.scans.size === 0 && this.catalog.counts(this.indexing.pack.pack.cacheKey).pending === 0) return;
       queue.kick();
       if (queue.progress().state === 'paused') return;
     }
@@ -222,7 +223,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     return this.db.prepare(`SELECT p.id, p.taken_at AS takenAt FROM photos p
       WHERE EXISTS (SELECT 1 FROM files f WHERE f.photo_id = p.id AND f.status = 'present')
         AND NOT EXISTS (SELECT 1 FROM compress_errors e WHERE e.photo_id = p.id AND e.pack_id = ?)
-      ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.id DESC`).all(this.serving.pack.id) as Array<{ id: number; takenAt: string | null }>;
+      ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.id DESC`).all(this.serving.pack.pack.cacheKey) as Array<{ id: number; takenAt: string | null }>;
   }
 
   /** The model packs found, which one is in use, and why a broken one cannot be. */
@@ -260,12 +261,12 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     }));
     return {
       dir: this.dir, pack: this.serving.pack.id, indexingPack: this.indexing.pack.id,
-      counts: this.catalog.counts(this.indexing.pack.id), indexing: this.indexing.queue.progress(), folders,
+      counts: this.catalog.counts(this.indexing.pack.pack.cacheKey), indexing: this.indexing.queue.progress(), folders,
     };
   }
 
   errors(): Array<{ path: string; code: string; message: string }> {
-    return this.catalog.errors(this.indexing.pack.id);
+    return this.catalog.errors(this.indexing.pack.pack.cacheKey);
   }
 
   pauseIndexing(): void {
@@ -278,7 +279,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
 
   private vectors(): VectorIndex {
     const rt = this.serving;
-    rt.index ??= VectorIndex.load(this.db, rt.pack.id, rt.pack.pack.manifest.dims.hidden);
+    rt.index ??= VectorIndex.load(this.db, rt.pack.pack.cacheKey, rt.pack.pack.manifest.dims.hidden);
     return rt.index;
   }
 
@@ -311,7 +312,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     const row = this.db.prepare('SELECT id, hash, taken_at AS takenAt, width, height FROM photos WHERE id = ?').get(id) as Omit<PhotoInfo, 'paths' | 'indexed'> | undefined;
     if (!row) throw new LibraryError('not-found', `no photo with id ${id}`);
     const paths = this.db.prepare("SELECT path FROM files WHERE photo_id = ? AND status = 'present' ORDER BY path").pluck().all(id) as string[];
-    return { ...row, paths, indexed: this.catalog.tokens(id, this.pack.id) !== null };
+    return { ...row, paths, indexed: this.catalog.tokens(id, this.pack.pack.cacheKey) !== null };
   }
 
   /** The photo id of a file path in the library. */
@@ -322,9 +323,9 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   }
 
   private cachedTokens(photoId: number, budget: number | undefined): Uint8Array {
-    const tokens = this.catalog.tokens(photoId, this.pack.id);
+    const tokens = this.catalog.tokens(photoId, this.pack.pack.cacheKey);
     if (!tokens) {
-      const failed = this.db.prepare('SELECT message FROM compress_errors WHERE photo_id = ? AND pack_id = ?').pluck().get(photoId, this.pack.id) as string | undefined;
+      const failed = this.db.prepare('SELECT message FROM compress_errors WHERE photo_id = ? AND pack_id = ?').pluck().get(photoId, this.pack.pack.cacheKey) as string | undefined;
       throw new LibraryError('not-indexed', failed ? `photo ${photoId} could not be indexed: ${failed}` : `photo ${photoId} is not indexed yet for pack "${this.pack.id}"`);
     }
     const budgets = this.pack.pack.manifest.summary.budgets;
@@ -336,13 +337,13 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   async caption(photoId: number, options: { budget?: number; signal?: AbortSignal } = {}, onToken?: (t: string) => void): Promise<string> {
     const budget = options.budget ?? this.pack.pack.manifest.summary.tokens;
     const tokens = this.cachedTokens(photoId, budget);
-    const cached = this.db.prepare('SELECT text FROM captions WHERE photo_id = ? AND pack_id = ? AND budget = ?').pluck().get(photoId, this.pack.id, budget) as string | undefined;
+    const cached = this.db.prepare('SELECT text FROM captions WHERE photo_id = ? AND pack_id = ? AND budget = ?').pluck().get(photoId, this.pack.pack.cacheKey, budget) as string | undefined;
     if (cached !== undefined) {
       onToken?.(cached);
       return cached;
     }
     const out = await this.serving.engine.generate(tokens, this.pack.pack.manifest.prompts.caption, { budget, maxNewTokens: 96, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
-    this.db.prepare('INSERT OR REPLACE INTO captions (photo_id, pack_id, budget, text) VALUES (?, ?, ?, ?)').run(photoId, this.pack.id, budget, out.text);
+    this.db.prepare('INSERT OR REPLACE INTO captions (photo_id, pack_id, budget, text) VALUES (?, ?, ?, ?)').run(photoId, this.pack.pack.cacheKey, budget, out.text);
     return out.text;
   }
 
@@ -353,7 +354,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     const budget = options.budget ?? this.pack.pack.manifest.summary.tokens;
     const tokens = this.cachedTokens(photoId, budget);
     const out = await this.serving.engine.generate(tokens, q, { budget, maxNewTokens: 48, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
-    this.db.prepare('INSERT INTO questions (photo_id, pack_id, budget, question, answer) VALUES (?, ?, ?, ?, ?)').run(photoId, this.pack.id, budget, q, out.text);
+    this.db.prepare('INSERT INTO questions (photo_id, pack_id, budget, question, answer) VALUES (?, ?, ?, ?, ?)').run(photoId, this.pack.pack.cacheKey, budget, q, out.text);
     return out.text;
   }
 

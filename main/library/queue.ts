@@ -32,12 +32,14 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
   private loop: Promise<void> | null = null;
   private paused = false;
 
-  constructor(private readonly catalog: Catalog, private readonly engine: Compressor, readonly packId: string, private readonly batchSize = 8) {
+  /** packId names the pack to people; cacheKey (Pack.cacheKey) files its tokens in the catalog. */
+  constructor(private readonly catalog: Catalog, private readonly engine: Compressor, readonly packId: string,
+    private readonly cacheKey: string, private readonly batchSize = 8) {
     super();
   }
 
   progress(): IndexProgress {
-    const pending = this.catalog.counts(this.packId).pending;
+    const pending = this.catalog.counts(this.cacheKey).pending;
     return {
       state: this.state, packId: this.packId, done: this.done, total: this.done + pending, failed: this.failed,
       rate: this.rate, etaSeconds: this.rate > 0 ? pending / this.rate : null, current: this.current,
@@ -76,7 +78,7 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
 
   private async run(): Promise<void> {
     let batch: PendingPhoto[];
-    while (!this.paused && (batch = this.catalog.pending(this.packId, this.batchSize)).length > 0) {
+    while (!this.paused && (batch = this.catalog.pending(this.cacheKey, this.batchSize)).length > 0) {
       this.current = batch[0]?.path ?? null;
       this.emit('progress', this.progress());
       const started = Date.now();
@@ -87,7 +89,7 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
         // The engine died (a decoder crash, a kill): retry the photos one by one so a
         // single poisonous file is marked failed instead of stopping the library.
         if (batch.length === 1) {
-          this.catalog.storeCompressError(this.packId, (batch[0] as PendingPhoto).photoId, 'engine-failed', `the engine failed on this photo: ${(err as Error).message}`);
+          this.catalog.storeCompressError(this.cacheKey, (batch[0] as PendingPhoto).photoId, 'engine-failed', `the engine failed on this photo: ${(err as Error).message}`);
           this.failed++;
           this.done++;
           continue;
@@ -109,7 +111,7 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
     try {
       this.store([one], await this.engine.compressImages([one.path]));
     } catch (err) {
-      this.catalog.storeCompressError(this.packId, one.photoId, 'engine-failed', `the engine failed on this photo: ${(err as Error).message}`);
+      this.catalog.storeCompressError(this.cacheKey, one.photoId, 'engine-failed', `the engine failed on this photo: ${(err as Error).message}`);
       this.failed++;
       this.done++;
     }
@@ -120,14 +122,14 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
       batch.forEach((item, i) => {
         const r = results[i];
         if (r?.ok) {
-          this.catalog.storeTokens(this.packId, item.photoId, r.tokens, r.embedding);
+          this.catalog.storeTokens(this.cacheKey, item.photoId, r.tokens, r.embedding);
           this.emit('indexed', item.photoId, r.embedding);
         } else if (r && r.error.code === 'not-found') {
           // Vanished since it was listed: drop the file; the photo is pending again if another copy exists.
           this.catalog.removeFile(item.path);
           return;
         } else {
-          this.catalog.storeCompressError(this.packId, item.photoId, r?.error.code ?? 'unknown', r?.error.message ?? 'no result from the engine');
+          this.catalog.storeCompressError(this.cacheKey, item.photoId, r?.error.code ?? 'unknown', r?.error.message ?? 'no result from the engine');
           this.failed++;
         }
         this.done++;

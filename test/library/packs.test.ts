@@ -1,9 +1,11 @@
 // Switching model packs: the new pack indexes everything while the old one keeps
 // answering, then takes over.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { packRevision } from '../../main/engine/pack.ts';
 import { Library } from '../../main/library/library.ts';
 import { writeSamples } from '../../world/samples.ts';
 import { tempDir, testPackDir } from '../helpers.ts';
@@ -14,6 +16,14 @@ function packCopy(packs: string, id: string): void {
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'pack.json'), 'utf8'));
   manifest.id = id;
   fs.writeFileSync(path.join(dir, 'pack.json'), JSON.stringify(manifest));
+}
+
+function tokenCounts(library: Library): Array<{ key: string; n: number }> {
+  return library.catalog.db.prepare('SELECT pack_id AS key, COUNT(*) AS n FROM tokens GROUP BY pack_id ORDER BY pack_id').all() as Array<{ key: string; n: number }>;
+}
+
+function revisionOf(packs: string, id: string): string {
+  return packRevision(JSON.parse(fs.readFileSync(path.join(packs, id, 'pack.json'), 'utf8')).files);
 }
 
 test('switching packs: the old pack serves until the new one has indexed everything', async () => {
@@ -39,8 +49,7 @@ test('switching packs: the old pack serves until the new one has indexed everyth
     const afterwards = library.status();
     assert.equal(afterwards.pack, 'pack-b', 'the new pack took over once done');
     assert.equal(afterwards.counts.indexed, 6);
-    const rows = library.catalog.db.prepare('SELECT pack_id, COUNT(*) AS n FROM tokens GROUP BY pack_id ORDER BY pack_id').all();
-    assert.deepEqual(rows, [{ pack_id: 'pack-a', n: 6 }, { pack_id: 'pack-b', n: 6 }]);
+    assert.deepEqual(tokenCounts(library), [{ key: 'pack-a', n: 6 }, { key: 'pack-b', n: 6 }].map(({ key, n }) => ({ key: `${key}@${revisionOf(packs, key)}`, n })));
     assert.deepEqual(library.packs().filter((p) => p.active).map((p) => p.id), ['pack-b']);
     assert.throws(() => library.setPack('nope'), /no model pack "nope"/);
   } finally {
@@ -52,5 +61,44 @@ test('switching packs: the old pack serves until the new one has indexed everyth
     assert.equal(reopened.status().pack, 'pack-b');
   } finally {
     await reopened.close();
+  }
+});
+
+test('retrained weights under the same pack id re-index every photo, never read the old tokens and drop them', async () => {
+  const root = tempDir('retrained');
+  const packs = path.join(root, 'packs');
+  packCopy(packs, 'pack-a');
+  await writeSamples({ count: 4, seed: 21, size: 96, out: path.join(root, 'samples') });
+  const options = { dir: path.join(root, 'library'), packDirs: [packs], runtime: { providers: ['cpu' as const], threads: 1 }, watch: false };
+  const before = revisionOf(packs, 'pack-a');
+  const first = await Library.open(options);
+  try {
+    first.addFolder(path.join(root, 'samples', 'photos'));
+    await first.settled();
+    assert.equal(first.status().counts.indexed, 4);
+  } finally {
+    await first.close();
+  }
+  // "Retrain": new summary embeddings, pack.json updated with the file's new sha256.
+  const dir = path.join(packs, 'pack-a');
+  const summary = fs.readFileSync(path.join(dir, 'summary.f32'));
+  const floats = new Float32Array(summary.buffer.slice(summary.byteOffset, summary.byteOffset + summary.byteLength)).map((v) => -v);
+  fs.writeFileSync(path.join(dir, 'summary.f32'), floats);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'pack.json'), 'utf8'));
+  manifest.files['summary.f32'].sha256 = createHash('sha256').update(fs.readFileSync(path.join(dir, 'summary.f32'))).digest('hex');
+  fs.writeFileSync(path.join(dir, 'pack.json'), JSON.stringify(manifest));
+  const after = revisionOf(packs, 'pack-a');
+  assert.notEqual(after, before);
+
+  const second = await Library.open(options);
+  try {
+    const photo = second.timeline()[0]!.id;
+    await second.settled();
+    assert.equal(second.status().pack, 'pack-a', 'the same pack, by name');
+    assert.equal(second.status().counts.indexed, 4, 'every photo compressed again with the new weights');
+    assert.deepEqual(tokenCounts(second), [{ key: `pack-a@${after}`, n: 4 }], 'the old revision\'s tokens are dropped');
+    assert.ok((await second.caption(photo)).length > 0);
+  } finally {
+    await second.close();
   }
 });
