@@ -19,11 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import COMPRESS_PROMPT, WorldDataset  # noqa: E402
 from model import ADAPTER_COMPRESS, Glimpse, ModelConfig  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
-from train import COLOURS, SHAPES  # noqa: E402
+from train import COLOURS, SHAPES, cell_labels  # noqa: E402
 
 
 def features(model: Glimpse, ds: WorldDataset, n: int, prompt_ids: torch.Tensor):
-    compressed, visual, labels = [], [], {"colour": [], "shape": []}
+    compressed, visual = [], []
     with torch.no_grad():
         for start in range(0, n, 100):
             idx = list(range(start, min(n, start + 100)))
@@ -31,14 +31,9 @@ def features(model: Glimpse, ds: WorldDataset, n: int, prompt_ids: torch.Tensor)
             c = model.compress(v, torch.ones(v.shape[:2], dtype=torch.long), prompt_ids, ADAPTER_COMPRESS, 16)  # [b, 16, D]
             compressed.append(c.flatten(1))
             visual.append(v.flatten(1))
-            for i in idx:
-                colour, shape = [-1] * 9, [-1] * 9  # -1: empty cell, not scored
-                for o in ds.record(i)["graph"]["objects"]:
-                    colour[o["row"] * 3 + o["col"]] = COLOURS.index(o["colour"])
-                    shape[o["row"] * 3 + o["col"]] = SHAPES.index(o["shape"])
-                labels["colour"].append(colour)
-                labels["shape"].append(shape)
-    return torch.cat(compressed), torch.cat(visual), {k: torch.tensor(v) for k, v in labels.items()}
+    cells = cell_labels([ds.record(i) for i in range(n)])
+    labels = {k: cells[k] - 1 for k in ("colour", "shape")}  # 0-based; -1 = empty cell, not scored
+    return torch.cat(compressed), torch.cat(visual), labels
 
 
 def probe_accuracy(x: torch.Tensor, y: torch.Tensor, classes: int, steps: int = 300) -> float:

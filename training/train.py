@@ -69,6 +69,20 @@ COLOURS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "white"
 SCENES = ["meadow", "beach", "snow", "night", "desert"]
 
 
+def cell_labels(records: List[dict]) -> Dict[str, torch.Tensor]:
+    """The scene graph per grid cell (row-major): {"shape", "colour", "size", "digit"} ->
+    [B, 9] class ids, 0 = empty cell (digit: also no digit), an object's attribute 1-based."""
+    labels = {k: torch.zeros(len(records), 9, dtype=torch.long) for k in ("shape", "colour", "size", "digit")}
+    for n, r in enumerate(records):
+        for o in r["graph"]["objects"]:
+            c = o["row"] * 3 + o["col"]
+            labels["shape"][n, c] = SHAPES.index(o["shape"]) + 1
+            labels["colour"][n, c] = COLOURS.index(o["colour"]) + 1
+            labels["size"][n, c] = 1 if o["size"] == "small" else 2
+            labels["digit"][n, c] = 0 if o["digit"] is None else o["digit"] + 1
+    return labels
+
+
 class VisionProbe(torch.nn.Module):
     """Training-only heads that read the scene graph off the vision tower: for each of
     the 9 grid cells its shape, colour, size and digit (or "empty"), and the scene type
@@ -88,15 +102,7 @@ class VisionProbe(torch.nn.Module):
         b, v, dv = patches.shape
         grid = patches.transpose(1, 2).reshape(b, dv, self.side, self.side)
         cells = F.adaptive_avg_pool2d(grid, 3).flatten(2).transpose(1, 2)            # [B, 9, Dv]
-        # label 0 = empty cell; attributes of an object are 1-based
-        labels = {k: torch.zeros(b, 9, dtype=torch.long) for k in self.heads}
-        for n, r in enumerate(records):
-            for o in r["graph"]["objects"]:
-                c = o["row"] * 3 + o["col"]
-                labels["shape"][n, c] = SHAPES.index(o["shape"]) + 1
-                labels["colour"][n, c] = COLOURS.index(o["colour"]) + 1
-                labels["size"][n, c] = 1 if o["size"] == "small" else 2
-                labels["digit"][n, c] = 0 if o["digit"] is None else o["digit"] + 1
+        labels = cell_labels(records)
         loss = sum(F.cross_entropy(head(cells).reshape(b * 9, -1), labels[k].reshape(-1)) for k, head in self.heads.items())
         scene = torch.tensor([SCENES.index(r["graph"]["scene"]) for r in records])
         return loss + F.cross_entropy(self.scene(cls), scene)
