@@ -1,7 +1,7 @@
 // Catalog operations on the SQLite file: folders, files, photos, tokens. Every
 // write that must stay consistent is one transaction.
 import path from 'node:path';
-import type { Db } from './db.ts';
+import { type Db, getSetting, setSetting } from './db.ts';
 import type { FileIdentity } from './files.ts';
 
 export interface FolderRow { id: number; path: string; available: number }
@@ -86,12 +86,19 @@ export class Catalog {
 
   /** Drops the caches an earlier revision of this pack wrote (`id` alone, or `id@old`): the
    * weights that could read them are gone. The question history is kept. */
+  /** Drops the caches of every other revision of pack `id`. The purge scans whole tables,
+   * so it runs only when the revision differs from the one purged for last time. */
   forgetOtherRevisions(id: string, cacheKey: string): number {
+    const setting = `revision:${id}`;
+    if (getSetting(this.db, setting) === cacheKey) return 0;
     let dropped = 0;
-    for (const table of ['tokens', 'captions', 'compress_errors']) {
-      dropped += this.db.prepare(`DELETE FROM ${table} WHERE (pack_id = ? OR substr(pack_id, 1, ?) = ?) AND pack_id != ?`)
-        .run(id, id.length + 1, `${id}@`, cacheKey).changes;
-    }
+    this.db.transaction(() => {
+      for (const table of ['tokens', 'captions', 'compress_errors']) {
+        dropped += this.db.prepare(`DELETE FROM ${table} WHERE (pack_id = ? OR substr(pack_id, 1, ?) = ?) AND pack_id != ?`)
+          .run(id, id.length + 1, `${id}@`, cacheKey).changes;
+      }
+      setSetting(this.db, setting, cacheKey);
+    })();
     return dropped;
   }
 
