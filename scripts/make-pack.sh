@@ -11,7 +11,7 @@ RUNS=${RUNS:-training/runs}
 OUT=${OUT:-models/shapes-tiny}
 STEPS1=${STEPS1:-3500}
 STEPS1_MORE=${STEPS1_MORE:-2400}
-STEPS2=${STEPS2:-5000}
+STEPS2=${STEPS2:-4000}
 RANK2=${RANK2:-32}
 PY=/usr/bin/python3
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -31,6 +31,7 @@ began=$(date +%s)
 # peak: the bundled pack was trained in two sittings like this (docs/training.md).
 "$PY" training/train.py --stage 1 --data "$DATA/train" --run "$RUNS/base-more" --init "$RUNS/base/ckpt.pt" \
   --steps "$STEPS1_MORE" --lr 5e-4 --warmup 50 --log-every 50 --ckpt-every 250
+# Stage 2 weights the contrastive loss 0.03 (Fwd2BotConfig.disc_weight; docs/training.md).
 "$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot" --base "$RUNS/base-more" \
   --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
   --steps "$STEPS2" --lr 2e-3 --warmup 200 --log-every 50 --ckpt-every 250

@@ -34,11 +34,15 @@ STAGE2_MODEL_FIELDS = ("lora_rank", "lora_alpha")  # what stage 2 adds to a froz
 
 @dataclass
 class Fwd2BotConfig:
-    """Stage-2 switches; the defaults are the method, the rest are the paper's ablations."""
+    """Stage-2 switches; the defaults are the method, the rest are the paper's ablations.
+    One deviation: the paper adds the two losses with equal weight; here that lets the
+    contrastive loss make pass 1 drop colour (docs/training.md), so it is weighted 0.03."""
     loss: str = "both"            # ar | disc | both
     adapters: str = "stage"       # stage (compress + generate) | single (one shared adapter)
     attention: str = "causal"     # causal | bidirectional (pass 1 only)
     budgets: str = "prefix"       # prefix (sample K' per batch) | fixed (always K)
+    disc_weight: float = 0.03     # weight of the contrastive loss next to the autoregressive one (paper: 1)
+    scene_probe: bool = False     # deviation: also read the scene graph off the compressed tokens (SceneProbe)
 
     def compress_adapter(self) -> int:
         return ADAPTER_COMPRESS
@@ -108,6 +112,30 @@ class VisionProbe(torch.nn.Module):
         return loss + F.cross_entropy(self.scene(cls), scene)
 
 
+class SceneProbe(torch.nn.Module):
+    """Training-only stage-2 head: the scene graph (per cell shape, colour, size, digit;
+    the scene type) read off the mean of the compressed tokens by a small MLP.
+    Without it pass 1 learns to drop colour (docs/training.md); not exported."""
+
+    def __init__(self, cfg: ModelConfig, hidden: int = 256):
+        super().__init__()
+        self.sizes = {"shape": len(SHAPES) + 1, "colour": len(COLOURS) + 1, "size": 3, "digit": 11}
+        self.mlp = torch.nn.Sequential(torch.nn.Linear(cfg.dim, hidden), torch.nn.GELU(),
+                                       torch.nn.Linear(hidden, 9 * sum(self.sizes.values()) + len(SCENES)))
+
+    def forward(self, compressed: torch.Tensor, records: List[dict]) -> torch.Tensor:
+        b = compressed.shape[0]
+        out = self.mlp(compressed.mean(1))                                          # [B, 9 * 33 + 5]
+        cells, scene_logits = out[:, :-len(SCENES)].view(b, 9, -1), out[:, -len(SCENES):]
+        labels = cell_labels(records)
+        loss, at = torch.zeros(()), 0
+        for k, n in self.sizes.items():
+            loss = loss + F.cross_entropy(cells[..., at:at + n].reshape(b * 9, n), labels[k].reshape(-1))
+            at += n
+        scene = torch.tensor([SCENES.index(r["graph"]["scene"]) for r in records])
+        return loss + F.cross_entropy(scene_logits, scene)
+
+
 def stage1_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
                 probe: "VisionProbe | None" = None):
     records = [ds.record(i) for i in idx]
@@ -133,7 +161,7 @@ def info_nce(model: Glimpse, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
-                f2b: Fwd2BotConfig, prompt_ids: torch.Tensor):
+                f2b: Fwd2BotConfig, prompt_ids: torch.Tensor, probe: "SceneProbe | None" = None):
     budget = rng.choice(BUDGETS) if f2b.budgets == "prefix" else model.cfg.summary_tokens
     caption_batch = step % 2 == 1  # the sampler alternates instruction and caption-pair batches 1:1
     if f2b.loss == "disc":
@@ -146,6 +174,10 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
     compressed = model.compress(visual, ones, prompt_ids, f2b.compress_adapter(), budget, bidirectional)  # [B, K', D]
     metrics: Dict[str, float] = {"budget": budget}
     total = torch.zeros(())
+    if probe is not None:
+        aux = probe(compressed, records)
+        total = total + aux
+        metrics["scene_aux"] = aux.item()
     turns = [[caption_turn(r, rng)] if caption_batch else instruction_turns(r, rng) for r in records]
     if f2b.loss in ("ar", "both"):
         ids, mask, labels = pad_rows([chat_row(tok, t) for t in turns], tok.pad_id)
@@ -157,7 +189,7 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
         ids, mask = text_rows(tok, [t[0][1] for t in turns])
         text = model.compress(model.embed(ids), mask, prompt_ids, f2b.compress_adapter(), budget, bidirectional)
         disc = info_nce(model, Glimpse.retrieval_embedding(compressed), Glimpse.retrieval_embedding(text))
-        total = total + disc
+        total = total + (f2b.disc_weight if f2b.loss == "both" else 1.0) * disc
         metrics["disc"] = disc.item()
     return total, metrics
 
@@ -258,10 +290,15 @@ def main(argv=None) -> None:
             raise SystemExit(f"train.py: {args.init} was trained with another model config")
         model.load_state_dict(init["model"])
     params = trainable(model, args.stage)
-    probe = VisionProbe(model.cfg) if args.stage == 1 and args.vision_aux else None
+    f2b = Fwd2BotConfig(**f2b_dict) if args.stage == 2 else None
+    if args.stage == 1:
+        probe = VisionProbe(model.cfg) if args.vision_aux else None
+    else:
+        probe = SceneProbe(model.cfg) if f2b.scene_probe else None
     if probe is not None:
         params += list(probe.parameters())
-        if args.init and init.get("probe") is not None:  # a ckpt.pt carries the probe heads; a final.pt does not
+        # a ckpt.pt carries the probe heads (a final.pt does not); stage 1 and 2 probes differ
+        if args.init and init.get("probe") is not None and init["probe"].keys() == probe.state_dict().keys():
             probe.load_state_dict(init["probe"])
     peak = args.lr if args.lr is not None else (1e-3 if args.stage == 1 else 2e-3)
     opt = torch.optim.AdamW(params, lr=peak, betas=(0.9, 0.98), weight_decay=0.01 if args.stage == 1 else 0.0)
@@ -275,7 +312,6 @@ def main(argv=None) -> None:
         opt.load_state_dict(state["optimizer"])
         start = state["step"]
         print(f"resuming {run} at step {start}", flush=True)
-    f2b = Fwd2BotConfig(**f2b_dict) if args.stage == 2 else None
     prompt_ids = torch.tensor(tok.encode(COMPRESS_PROMPT))
     meta = {"stage": args.stage, "config": asdict(model.cfg), "fwd2bot": f2b_dict, "args": vars(args),
             "parameters": count_parameters(model), "trainable": sum(p.numel() for p in params), "data": str(args.data)}
@@ -300,7 +336,7 @@ def main(argv=None) -> None:
         if args.stage == 1:
             loss, metrics = stage1_step(model, ds, tok, idx, rng, step, probe)
         else:
-            loss, metrics = stage2_step(model, ds, tok, idx, rng, step, f2b, prompt_ids)
+            loss, metrics = stage2_step(model, ds, tok, idx, rng, step, f2b, prompt_ids, probe)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

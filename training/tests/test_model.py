@@ -8,7 +8,7 @@ from conftest import TINY
 from data import COMPRESS_PROMPT, WorldDataset
 from model import ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, LoRALinear, ModelConfig
 from tokenizer import Tokenizer, world_words
-from train import Fwd2BotConfig, stage1_step, stage2_step, trainable
+from train import Fwd2BotConfig, SceneProbe, stage1_step, stage2_step, trainable
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +126,25 @@ def test_a_tiny_model_overfits_a_tiny_batch(tiny_data, tok):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.3 * losses[0], f"loss went from {losses[0]:.3f} to {losses[-1]:.3f}"
+
+
+def test_disc_weight_scales_only_the_contrastive_loss(tiny_data, tok):
+    ds, prompt = WorldDataset(tiny_data), torch.tensor(tok.encode(COMPRESS_PROMPT))
+    for weight in (1.0, 0.1):
+        m = tiny_model(tok)
+        trainable(m, 2)
+        loss, metrics = stage2_step(m, ds, tok, [0, 1, 2, 3], random.Random(0), 1, Fwd2BotConfig(disc_weight=weight), prompt)
+        assert metrics["disc"] > 0.1
+        assert loss.item() == pytest.approx(metrics["ar_caption"] + weight * metrics["disc"], rel=1e-5)
+
+
+def test_scene_probe_reads_the_scene_graph_off_the_compressed_tokens(tiny_data, tok):
+    ds, prompt = WorldDataset(tiny_data), torch.tensor(tok.encode(COMPRESS_PROMPT))
+    m = tiny_model(tok)
+    trainable(m, 2)
+    probe = SceneProbe(m.cfg)
+    loss, metrics = stage2_step(m, ds, tok, [0, 1, 2, 3], random.Random(0), 0, Fwd2BotConfig(scene_probe=True), prompt, probe)
+    assert loss.item() == pytest.approx(metrics["ar_qa"] + metrics["scene_aux"], rel=1e-5)
+    loss.backward()
+    assert m.summary.grad.abs().sum() > 0, "the probe's loss reaches pass 1"
+    assert all(p.grad is not None for p in probe.parameters())
