@@ -12,6 +12,7 @@ OUT=${OUT:-models/shapes-tiny}
 STEPS1=${STEPS1:-3500}
 STEPS1_MORE=${STEPS1_MORE:-2400}
 STEPS2=${STEPS2:-4000}
+STEPS2_MORE=${STEPS2_MORE:-1500}
 RANK2=${RANK2:-32}
 PY=/usr/bin/python3
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -35,6 +36,10 @@ began=$(date +%s)
 "$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot" --base "$RUNS/base-more" \
   --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
   --steps "$STEPS2" --lr 2e-3 --warmup 200 --log-every 50 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot" --test "$DATA/test" --out "$OUT" --images 200
+# Stage 2 again from its last checkpoint at a lower peak (another --seed: new batches).
+"$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot-more" --base "$RUNS/base-more" \
+  --init "$RUNS/fwd2bot/ckpt.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
+  --steps "$STEPS2_MORE" --lr 5e-4 --warmup 50 --seed 1 --log-every 50 --ckpt-every 250
+"$PY" training/export.py --run "$RUNS/fwd2bot-more" --test "$DATA/test" --out "$OUT" --images 200
 
 echo "make-pack: wrote $OUT in $(( ($(date +%s) - began) / 60 )) minutes"

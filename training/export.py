@@ -193,7 +193,7 @@ def export_pack(run: Path, test: Path, out: Path, images: int, pack_id: str) -> 
         "tokenizer": {"file": "tokenizer.json", "config": "tokenizer_config.json"},
         "parity": "parity/fixtures.json",
         "fwd2bot": json.loads(json.dumps(run_meta["fwd2bot"])),
-        "training": {"stage1": stage1_lineage(run_meta), "stage2": run_meta["args"], "lora_rank": cfg.lora_rank,
+        "training": {"stage1": lineage(Path(run_meta["args"]["base"])), "stage2": lineage(run), "lora_rank": cfg.lora_rank,
                      "parameters": run_meta["parameters"], "trainable_stage2": run_meta["trainable"]},
         "evaluation": {"split": "test", "images": images, "seconds": eval_seconds, "scores": evaluation},
         "files": {str(p.relative_to(tmp)): {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
@@ -204,10 +204,10 @@ def export_pack(run: Path, test: Path, out: Path, images: int, pack_id: str) -> 
     return pack
 
 
-def stage1_lineage(stage2_meta: dict) -> list:
-    """The stage-1 schedules behind a stage-2 run, first to last (a run started with
-    --init continues the run whose checkpoint it names)."""
-    chain, folder = [], Path(stage2_meta["args"]["base"])
+def lineage(folder: Path) -> list:
+    """The training schedules that ended in the run `folder`, first to last: a run started
+    with --init continues the run whose checkpoint it names."""
+    chain = []
     while (folder / "run.json").exists() and len(chain) < 10:
         args = json.loads((folder / "run.json").read_text())["args"]
         chain.insert(0, args)
