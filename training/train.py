@@ -87,6 +87,15 @@ def cell_labels(records: List[dict]) -> Dict[str, torch.Tensor]:
     return labels
 
 
+def scene_graph_loss(cell_logits: Dict[str, torch.Tensor], scene_logits: torch.Tensor, records: List[dict]) -> torch.Tensor:
+    """Cross-entropy of per-cell attribute logits {"shape", "colour", "size", "digit"} ->
+    [B, 9, classes] and scene logits [B, len(SCENES)] against the records' scene graphs."""
+    labels = cell_labels(records)
+    loss = sum(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[k].reshape(-1)) for k, logits in cell_logits.items())
+    scene = torch.tensor([SCENES.index(r["graph"]["scene"]) for r in records])
+    return loss + F.cross_entropy(scene_logits, scene)
+
+
 class VisionProbe(torch.nn.Module):
     """Training-only heads that read the scene graph off the vision tower: for each of
     the 9 grid cells its shape, colour, size and digit (or "empty"), and the scene type
@@ -106,16 +115,14 @@ class VisionProbe(torch.nn.Module):
         b, v, dv = patches.shape
         grid = patches.transpose(1, 2).reshape(b, dv, self.side, self.side)
         cells = F.adaptive_avg_pool2d(grid, 3).flatten(2).transpose(1, 2)            # [B, 9, Dv]
-        labels = cell_labels(records)
-        loss = sum(F.cross_entropy(head(cells).reshape(b * 9, -1), labels[k].reshape(-1)) for k, head in self.heads.items())
-        scene = torch.tensor([SCENES.index(r["graph"]["scene"]) for r in records])
-        return loss + F.cross_entropy(self.scene(cls), scene)
+        return scene_graph_loss({k: head(cells) for k, head in self.heads.items()}, self.scene(cls), records)
 
 
 class SceneProbe(torch.nn.Module):
-    """Training-only stage-2 head: the scene graph (per cell shape, colour, size, digit;
-    the scene type) read off the mean of the compressed tokens by a small MLP.
-    Without it pass 1 learns to drop colour (docs/training.md); not exported."""
+    """Training-only stage-2 head (`scene_probe`, off by default): the scene graph (per cell
+    shape, colour, size, digit; the scene type) read off the mean of the compressed tokens
+    by a small MLP. Tried against pass 1 dropping colour; it helped little next to
+    weighting the contrastive loss down (docs/training.md). Not exported."""
 
     def __init__(self, cfg: ModelConfig, hidden: int = 256):
         super().__init__()
@@ -127,13 +134,8 @@ class SceneProbe(torch.nn.Module):
         b = compressed.shape[0]
         out = self.mlp(compressed.mean(1))                                          # [B, 9 * 33 + 5]
         cells, scene_logits = out[:, :-len(SCENES)].view(b, 9, -1), out[:, -len(SCENES):]
-        labels = cell_labels(records)
-        loss, at = torch.zeros(()), 0
-        for k, n in self.sizes.items():
-            loss = loss + F.cross_entropy(cells[..., at:at + n].reshape(b * 9, n), labels[k].reshape(-1))
-            at += n
-        scene = torch.tensor([SCENES.index(r["graph"]["scene"]) for r in records])
-        return loss + F.cross_entropy(scene_logits, scene)
+        per_attribute = dict(zip(self.sizes, cells.split(list(self.sizes.values()), dim=-1)))  # each [B, 9, n]
+        return scene_graph_loss(per_attribute, scene_logits, records)
 
 
 def stage1_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,

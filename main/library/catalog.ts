@@ -85,9 +85,8 @@ export class Catalog {
   }
 
   /** Drops the caches an earlier revision of this pack wrote (`id` alone, or `id@old`): the
-   * weights that could read them are gone. The question history is kept. */
-  /** Drops the caches of every other revision of pack `id`. The purge scans whole tables,
-   * so it runs only when the revision differs from the one purged for last time. */
+   * weights that could read them are gone. The question history is kept. The purge scans
+   * whole tables, so it runs only when the revision differs from the one purged last time. */
   forgetOtherRevisions(id: string, cacheKey: string): number {
     const setting = `revision:${id}`;
     if (getSetting(this.db, setting) === cacheKey) return 0;
