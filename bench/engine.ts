@@ -38,11 +38,11 @@ async function decodeMsPerToken(threads: number, spinning: boolean, tokens = 32)
   const prefix = new Float32Array(24 * d).fill(0.01);
   const run = async () => {
     const mask = new Array<number>(24).fill(1);
-    let step = await model.decode(prefix, 1, mask, mask.map((_, i) => i), 2, 1, null);
+    let step = await model.forward({ embeds: prefix, batch: 1, mask, positions: mask.map((_, i) => i), adapter: 2, keepLogits: 1 });
     const t = performance.now();
     for (let i = 0; i < tokens; i++) {
       mask.push(1);
-      step = await model.decode(model.embed([5]), 1, mask, [24 + i], 2, 1, step.past);
+      step = await model.forward({ embeds: model.embed([5]), batch: 1, mask, positions: [24 + i], adapter: 2, keepLogits: 1, past: step.past });
     }
     return (performance.now() - t) / tokens;
   };

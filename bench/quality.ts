@@ -85,7 +85,7 @@ async function e5v(content: Float32Array, prompt: string): Promise<Float32Array>
   const st = m.special_tokens;
   const x = new Float32Array([...model.embed([st['<s>'], st['USER:']]), ...content, ...model.embed([...model.tokenizer.encode(prompt), st['ASSISTANT:']])]);
   const t = x.length / d;
-  const out = await model.decode(x, 1, new Array(t).fill(1), Array.from({ length: t }, (_, i) => i), m.adapters.base, 0, null);
+  const out = await model.forward({ embeds: x, batch: 1, mask: new Array(t).fill(1), positions: Array.from({ length: t }, (_, i) => i), adapter: m.adapters.base });
   return meanEmbedding(out.hidden, d, 1, t - 1);
 }
 

@@ -1,5 +1,5 @@
 // The engine client: runs the engine in its own process and gives callers a typed,
-// promise-based API. Requests carry ids; tokens and progress stream back; an
+// promise-based API. Requests carry ids; tokens stream back; an
 // AbortSignal becomes a cancel message. If the process dies, everything in flight
 // is rejected with EngineCrashed and the next request starts a fresh process.
 import { fork } from 'node:child_process';
@@ -54,7 +54,6 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
   onToken?: (text: string) => void;
-  onProgress?: (done: number, total: number) => void;
 }
 
 export interface GenerateCall extends WireGenerateOptions {
@@ -97,7 +96,6 @@ export class EngineClient {
     const p = this.pending.get(reply.id);
     if (!p) return;
     if (reply.type === 'token') p.onToken?.(reply.text);
-    else if (reply.type === 'progress') p.onProgress?.(reply.done, reply.total);
     else {
       this.pending.delete(reply.id);
       if (reply.type === 'result') p.resolve(reply.value);
@@ -119,7 +117,7 @@ export class EngineClient {
   }
 
   private call<K extends EngineOp>(transport: EngineTransport, op: K, args: EngineOps[K]['args'],
-    hooks: Pick<Pending, 'onToken' | 'onProgress'> = {}, signal?: AbortSignal): Promise<EngineOps[K]['result']> {
+    hooks: Pick<Pending, 'onToken'> = {}, signal?: AbortSignal): Promise<EngineOps[K]['result']> {
     const id = this.nextId++;
     const result = new Promise<EngineOps[K]['result']>((resolve, reject) => {
       this.pending.set(id, { op, resolve: resolve as (v: unknown) => void, reject, ...hooks });
@@ -135,7 +133,7 @@ export class EngineClient {
     return result;
   }
 
-  private async request<K extends EngineOp>(op: K, args: EngineOps[K]['args'], hooks: Pick<Pending, 'onToken' | 'onProgress'> = {},
+  private async request<K extends EngineOp>(op: K, args: EngineOps[K]['args'], hooks: Pick<Pending, 'onToken'> = {},
     signal?: AbortSignal): Promise<EngineOps[K]['result']> {
     if (this.closing) throw new EngineCrashed('the engine client is closed');
     signal?.throwIfAborted();
@@ -149,8 +147,8 @@ export class EngineClient {
     return this.request('info', {});
   }
 
-  compressImages(inputs: Array<string | Uint8Array>, onProgress?: (done: number, total: number) => void): Promise<CompressResult[]> {
-    return this.request('compressImages', { inputs }, onProgress ? { onProgress } : {});
+  compressImages(inputs: Array<string | Uint8Array>): Promise<CompressResult[]> {
+    return this.request('compressImages', { inputs });
   }
 
   embedText(texts: string[]): Promise<Float32Array[]> {

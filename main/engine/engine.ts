@@ -3,7 +3,8 @@
 // tokens in, streamed answers out.
 import { decodeFloat16, encodeFloat16 } from './float16.ts';
 import { Fwd2BotModel, meanEmbedding, type GenerateOptions, type Generation, type RuntimeInfo, type RuntimeOptions } from './fwd2bot.ts';
-import { prepareImages, type ImageErrorCode } from './image.ts';
+import type { ImageErrorCode } from './diagnose.ts';
+import { prepareImages } from './tensor.ts';
 import { loadPack, type Pack } from './pack.ts';
 
 export interface EngineInfo extends RuntimeInfo {
@@ -57,7 +58,7 @@ export class Engine {
    * Each photo -> its K compressed tokens as float16 bytes (the stored form) and its
    * normalised retrieval embedding. A photo that cannot be read fails alone.
    */
-  async compressImages(inputs: ReadonlyArray<string | Buffer>, onProgress?: (done: number) => void): Promise<CompressResult[]> {
+  async compressImages(inputs: ReadonlyArray<string | Buffer>): Promise<CompressResult[]> {
     const prepared = await prepareImages(inputs, this.imageSpec());
     const results: CompressResult[] = new Array(inputs.length);
     const good: number[] = [];
@@ -77,7 +78,6 @@ export class Engine {
         results[i] = { ok: true, tokens: encodeFloat16(tokens), embedding: meanEmbedding(tokens, this.model.d, this.model.k) };
       });
     }
-    onProgress?.(inputs.length);
     return results;
   }
 

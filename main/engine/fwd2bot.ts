@@ -4,6 +4,7 @@
 import os from 'node:os';
 import ort from 'onnxruntime-node';
 import { readFloat32, type Pack } from './pack.ts';
+import { sampler, TokenStream, type Generation, type SamplingOptions } from './sampling.ts';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.ts';
 
 export interface RuntimeOptions {
@@ -28,30 +29,33 @@ export function defaultProviders(platform: NodeJS.Platform = process.platform): 
   return ['cuda', 'cpu'];
 }
 
-export interface GenerateOptions {
+export interface GenerateOptions extends SamplingOptions {
   /** Prefix length of the summary tokens to use; any of the pack's budgets. */
   budget?: number;
   maxNewTokens?: number;
-  /** 0 = greedy. */
-  temperature?: number;
-  topP?: number;
-  /** Generation ends when the text ends with one of these (it is cut off). */
-  stop?: readonly string[];
   signal?: AbortSignal;
-  /** Seed for sampling, so a sampled answer can be reproduced. */
-  seed?: number;
 }
 
-export interface Generation { text: string; ids: number[]; finish: 'eos' | 'length' | 'stop' }
-
-export class GenerationAborted extends Error {
-  override name = 'AbortError';
-  constructor() {
-    super('generation was cancelled');
-  }
-}
+export { GenerationAborted, type Generation } from './sampling.ts';
 
 type Feeds = Record<string, ort.Tensor>;
+
+/** One call of the decoder graph. */
+export interface ForwardInput {
+  /** [batch, seq, d] input embeddings. */
+  embeds: Float32Array;
+  batch: number;
+  /** [batch, past + seq]: 1 for a real token, 0 for padding. */
+  mask: readonly number[];
+  /** [batch, seq] positions of the new tokens. */
+  positions: readonly number[];
+  /** Which LoRA adapter the graph applies (pack.json adapters). */
+  adapter: number;
+  /** How many last positions get logits; 0 = none (pass 1 needs hidden states only). */
+  keepLogits?: number;
+  /** The cache from the previous call; none = empty. */
+  past?: Feeds | null;
+}
 
 const int64 = (values: ArrayLike<number>, dims: readonly number[]) =>
   new ort.Tensor('int64', BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims);
@@ -69,42 +73,6 @@ export function meanEmbedding(tokens: Float32Array, d: number, count: number, fr
   const out = new Float32Array(d);
   for (let r = from; r < from + count; r++) for (let j = 0; j < d; j++) out[j] = (out[j] as number) + (tokens[r * d + j] as number);
   return normalize(out);
-}
-
-/** A tiny seeded generator for sampling (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function pickToken(logits: Float32Array, temperature: number, topP: number, random: () => number): number {
-  let best = 0;
-  for (let i = 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
-  if (temperature <= 0) return best;
-  const max = logits[best] as number;
-  const probs = Array.from(logits, (l, i) => ({ i, p: Math.exp((l - max) / temperature) }));
-  const total = probs.reduce((a, b) => a + b.p, 0);
-  probs.sort((a, b) => b.p - a.p);
-  let mass = 0;
-  const kept: typeof probs = [];
-  for (const p of probs) {
-    kept.push(p);
-    mass += p.p / total;
-    if (mass >= topP) break;
-  }
-  const keptTotal = kept.reduce((a, b) => a + b.p, 0);
-  let r = random() * keptTotal;
-  for (const p of kept) {
-    r -= p.p;
-    if (r <= 0) return p.i;
-  }
-  return (kept[kept.length - 1] as { i: number }).i;
 }
 
 export class Fwd2BotModel {
@@ -176,12 +144,18 @@ export class Fwd2BotModel {
     return { tokens: out.image_tokens?.data as Float32Array, cls: out.cls?.data as Float32Array, patches: (out.patch_features?.data as Float32Array | undefined) ?? null };
   }
 
+  /**
+   * The empty cache for a first call, shaped from the graph's own input metadata
+   * (as transformers.js does): the batch axis set, the past-length axis 0, every
+   * fixed axis (heads, head size, whatever the graph's attention uses) as declared.
+   */
   private emptyPast(batch: number): Feeds {
-    const { layers, heads, head_dim: dh } = this.pack.manifest.dims;
     const feeds: Feeds = {};
-    for (let i = 0; i < layers; i++) {
-      feeds[`past_key_values.${i}.key`] = new ort.Tensor('float32', new Float32Array(0), [batch, heads, 0, dh]);
-      feeds[`past_key_values.${i}.value`] = new ort.Tensor('float32', new Float32Array(0), [batch, heads, 0, dh]);
+    for (const meta of this.llm.inputMetadata) {
+      if (!meta.name.startsWith('past_key_values.') || !meta.isTensor) continue;
+      const dims = meta.shape.map((axis, i) => (typeof axis === 'number' ? axis : i === 0 ? batch : 0));
+      const type = meta.type === 'float16' ? 'float16' : 'float32';
+      feeds[meta.name] = new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
     }
     return feeds;
   }
@@ -195,17 +169,17 @@ export class Fwd2BotModel {
     return feeds;
   }
 
-  /** One decoder call. `mask` covers past + new positions; returns hidden states and the new cache. */
-  async decode(embeds: Float32Array, batch: number, mask: readonly number[], positions: readonly number[], adapter: number,
-    keepLogits: number, past: Feeds | null): Promise<{ hidden: Float32Array; logits: Float32Array; past: Feeds }> {
+  /** One decoder call; returns the last hidden states, the kept logits and the new cache. */
+  async forward(input: ForwardInput): Promise<{ hidden: Float32Array; logits: Float32Array; past: Feeds }> {
+    const { embeds, batch, mask, positions } = input;
     const seq = embeds.length / (batch * this.d);
     const out = await this.llm.run({
       inputs_embeds: new ort.Tensor('float32', embeds, [batch, seq, this.d]),
       attention_mask: int64(mask, [batch, mask.length / batch]),
       position_ids: int64(positions, [batch, seq]),
-      adapter: scalar(adapter),
-      num_logits_to_keep: scalar(keepLogits),
-      ...(past ?? this.emptyPast(batch)),
+      adapter: scalar(input.adapter),
+      num_logits_to_keep: scalar(input.keepLogits ?? 0),
+      ...(input.past ?? this.emptyPast(batch)),
     });
     return { hidden: out.last_hidden_state?.data as Float32Array, logits: out.logits?.data as Float32Array,
       past: Fwd2BotModel.presentAsPast(out, this.pack.manifest.dims.layers) };
@@ -237,7 +211,7 @@ export class Fwd2BotModel {
         positions.push(Math.max(0, t - pad));
       }
     });
-    const { hidden } = await this.decode(x, batch, mask, positions, this.pack.manifest.adapters.compress, 0, null);
+    const { hidden } = await this.forward({ embeds: x, batch, mask, positions, adapter: this.pack.manifest.adapters.compress });
     const out = new Float32Array(batch * budget * d);
     for (let b = 0; b < batch; b++) out.set(hidden.subarray((b * row + row - budget) * d, (b * row + row) * d), b * budget * d);
     return out;
@@ -268,9 +242,8 @@ export class Fwd2BotModel {
   async generate(visual: Float32Array, instruction: string, mode: 'compressed' | 'full', options: GenerateOptions = {},
     onToken?: (text: string) => void): Promise<Generation> {
     const st = this.pack.manifest.special_tokens;
-    const eos = st['</s>'];
-    const maxNew = options.maxNewTokens ?? 64;
-    const random = seeded(options.seed ?? 0);
+    const pick = sampler(options);
+    const stream = new TokenStream(this.tokenizer, st['</s>'], options.maxNewTokens ?? 64, options.signal, onToken);
     const adapter = mode === 'full' ? this.pack.manifest.adapters.base : this.pack.manifest.adapters.generate;
     const head = this.embed([st['<s>'], st['USER:']]);
     const tail = this.embed([...this.tokenizer.encode(instruction), st['ASSISTANT:']]);
@@ -280,52 +253,61 @@ export class Fwd2BotModel {
     x.set(tail, head.length + visual.length);
     let total = x.length / this.d;
     const mask = new Array<number>(total).fill(1);
-    let step = await this.decode(x, 1, mask, Array.from({ length: total }, (_, i) => i), adapter, 1, null);
-    const ids: number[] = [];
-    let text = '';
+    let step = await this.forward({ embeds: x, batch: 1, mask, positions: Array.from({ length: total }, (_, i) => i), adapter, keepLogits: 1 });
     for (;;) {
-      if (options.signal?.aborted) throw new GenerationAborted();
-      const next = pickToken(step.logits, options.temperature ?? 0, options.topP ?? 1, random);
-      if (next === eos) return { text, ids, finish: 'eos' };
-      ids.push(next);
-      const decoded = this.tokenizer.decode(ids);
-      const stop = options.stop?.find((s) => decoded.endsWith(s));
-      if (stop !== undefined) {
-        const cut = decoded.slice(0, decoded.length - stop.length);
-        if (cut.length > text.length) onToken?.(cut.slice(text.length));
-        return { text: cut, ids, finish: 'stop' };
-      }
-      if (decoded.length > text.length) onToken?.(decoded.startsWith(text) ? decoded.slice(text.length) : decoded);
-      text = decoded;
-      if (ids.length >= maxNew) return { text, ids, finish: 'length' };
+      stream.checkCancelled();
+      const next = pick(step.logits);
+      const done = stream.push(next);
+      if (done) return done;
       mask.push(1);
-      step = await this.decode(this.embed([next]), 1, mask, [total], adapter, 1, step.past);
+      step = await this.forward({ embeds: this.embed([next]), batch: 1, mask, positions: [total], adapter, keepLogits: 1, past: step.past });
       total++;
     }
   }
 }
 
-/** The graphs must have the names and widths pack.json promises. */
+/** Where each dim of pack.json shows in the graphs: [field, graph, input or output, name, axis]. */
+const DIM_AXES: ReadonlyArray<readonly [string, 'vision' | 'llm', 'input' | 'output', string, number]> = [
+  ['image.size', 'vision', 'input', 'pixel_values', 2],
+  ['image.size', 'vision', 'input', 'pixel_values', 3],
+  ['dims.vision_tokens', 'vision', 'output', 'image_tokens', 1],
+  ['dims.hidden', 'vision', 'output', 'image_tokens', 2],
+  ['dims.vision_dim', 'vision', 'output', 'cls', 1],
+  ['dims.vision_tokens', 'vision', 'output', 'patch_features', 1],
+  ['dims.vision_dim', 'vision', 'output', 'patch_features', 2],
+  ['dims.hidden', 'llm', 'input', 'inputs_embeds', 2],
+  ['dims.hidden', 'llm', 'output', 'last_hidden_state', 2],
+  ['dims.vocab_size', 'llm', 'output', 'logits', 2],
+  ['dims.head_dim', 'llm', 'input', 'past_key_values.0.key', 3],
+];
+
+/**
+ * Every dim pack.json states is checked against the graphs' own input and output
+ * shapes, so a wrong manifest is refused when the sessions open instead of
+ * producing different tokens under the same cache key.
+ */
 function checkGraphs(pack: Pack, vision: ort.InferenceSession, llm: ort.InferenceSession): void {
   const m = pack.manifest;
   const fail = (problem: string) => { throw new Error(`model pack "${pack.id}": ${problem}`); };
+  const sessions = { vision, llm };
   for (const [label, session, spec] of [['vision', vision, m.graphs.vision], ['llm', llm, m.graphs.llm]] as const) {
     const names = [...session.inputNames, ...session.outputNames].join(',');
     if (names !== [...spec.inputs, ...spec.outputs].join(',')) fail(`${label}.onnx inputs/outputs do not match pack.json`);
   }
-  const dimOf = (meta: readonly ort.InferenceSession.ValueMetadata[], name: string, axis: number) => {
-    const v = meta.find((x) => x.name === name);
-    return v && v.isTensor ? v.shape[axis] : undefined;
+  const stated = (field: string): number => field.split('.').reduce<any>((o, k) => o?.[k], m) as number;
+  const problems: string[] = [];
+  const check = (field: string, want: number, graph: 'vision' | 'llm', kind: 'input' | 'output', name: string, axis: number) => {
+    const meta = (kind === 'input' ? sessions[graph].inputMetadata : sessions[graph].outputMetadata).find((x) => x.name === name);
+    const got = meta?.isTensor ? meta.shape[axis] : undefined;
+    if (typeof got === 'number' && got !== want) {
+      problems.push(`pack.json ${field} is ${want}, but ${graph}.onnx's ${kind} ${name} has ${got} on axis ${axis}`);
+    }
   };
-  const checks: Array<[string, unknown, number]> = [
-    ['llm inputs_embeds width', dimOf(llm.inputMetadata, 'inputs_embeds', 2), m.dims.hidden],
-    ['llm logits width (vocabulary)', dimOf(llm.outputMetadata, 'logits', 2), m.dims.vocab_size],
-    ['llm cache heads', dimOf(llm.inputMetadata, 'past_key_values.0.key', 1), m.dims.heads],
-    ['llm cache head size', dimOf(llm.inputMetadata, 'past_key_values.0.key', 3), m.dims.head_dim],
-    ['vision image_tokens width', dimOf(vision.outputMetadata, 'image_tokens', 2), m.dims.hidden],
-    ['vision image size', dimOf(vision.inputMetadata, 'pixel_values', 2), m.image.size],
-  ];
-  for (const [label, got, want] of checks) if (typeof got === 'number' && got !== want) fail(`dims mismatch: ${label} is ${got} in the graph, ${want} in pack.json`);
-  const layers = m.graphs.llm.inputs.filter((n) => n.endsWith('.key')).length;
-  if (layers !== m.dims.layers) fail(`dims mismatch: llm.onnx has ${layers} cache layers, pack.json says ${m.dims.layers}`);
+  for (const [field, graph, kind, name, axis] of DIM_AXES) check(field, stated(field), graph, kind, name, axis);
+  // The cache's head axis holds the key/value heads (fewer than the query heads with grouped-query attention).
+  const kvHeads = (m.dims as { kv_heads?: number }).kv_heads;
+  check(kvHeads === undefined ? 'dims.heads' : 'dims.kv_heads', kvHeads ?? m.dims.heads, 'llm', 'input', 'past_key_values.0.key', 1);
+  const layers = llm.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
+  if (layers !== m.dims.layers) problems.push(`pack.json dims.layers is ${m.dims.layers}, but llm.onnx has ${layers} cache layers`);
+  if (problems.length > 0) fail(`dims mismatch: ${[...new Set(problems)].join('; ')}`);
 }

@@ -1,6 +1,6 @@
 // The engine process: receives requests from its parent (Electron's parentPort in a
 // utilityProcess, or Node's IPC channel under child_process.fork), runs them on one
-// Engine, streams tokens and progress back, and honours cancel.
+// Engine, streams tokens back, and honours cancel.
 import { Engine } from './engine.ts';
 import type { EngineReply, EngineRequest, WireError } from './protocol.ts';
 
@@ -42,10 +42,8 @@ async function handle(req: EngineRequest): Promise<unknown> {
     switch (req.op) {
       case 'info':
         return e.info();
-      case 'compressImages': {
-        const total = req.args.inputs.length;
-        return await e.compressImages(req.args.inputs.map(asInput), (done) => send({ id: req.id, type: 'progress', done, total }));
-      }
+      case 'compressImages':
+        return await e.compressImages(req.args.inputs.map(asInput));
       case 'embedText':
         return await e.embedText(req.args.texts);
       case 'generate':

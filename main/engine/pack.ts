@@ -62,7 +62,7 @@ export type PackManifest = z.infer<typeof PackSchema>;
 
 export interface Pack {
   id: string;
-  /** `id@revision`, the revision a hash of every file's sha256: what cached tokens are filed
+  /** `id@revision`, the revision a hash of pack.json and every file's sha256: what cached tokens are filed
    * under, so retrained weights under the same id never read tokens the old ones wrote. */
   cacheKey: string;
   dir: string;
@@ -89,8 +89,9 @@ export function loadPack(dir: string, options: { verifyHashes?: boolean } = {}):
   const manifestPath = path.join(dir, 'pack.json');
   if (!fs.existsSync(manifestPath)) throw new PackError(name, `no pack.json in ${dir}`);
   let raw: unknown;
+  const manifestText = fs.readFileSync(manifestPath, 'utf8');
   try {
-    raw = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+    raw = JSON.parse(manifestText);
   } catch (err) {
     throw new PackError(name, `pack.json is not valid JSON (${(err as Error).message})`);
   }
@@ -133,12 +134,17 @@ export function loadPack(dir: string, options: { verifyHashes?: boolean } = {}):
     if (bytes !== want) throw new PackError(id, `dims mismatch: ${t.file} holds ${bytes} bytes, shape ${t.shape.join('x')} needs ${want}`);
   }
   if (manifest.summary.budgets.some((b) => b > manifest.summary.tokens)) throw new PackError(id, 'a budget exceeds the number of summary tokens');
-  return { id, cacheKey: `${id}@${packRevision(manifest.files)}`, dir, manifest, file };
+  return { id, cacheKey: `${id}@${packRevision(manifest.files, manifestText)}`, dir, manifest, file };
 }
 
-/** 12 hex digits over the sorted (file, sha256) list: changes whenever any file does. */
-export function packRevision(files: PackManifest['files']): string {
+/**
+ * 12 hex digits over the sorted (file, sha256) list and pack.json itself: changes
+ * whenever any file does, and whenever the manifest does (its dims, prompts and
+ * special tokens decide what the tokens mean as much as the weights do).
+ */
+export function packRevision(files: PackManifest['files'], manifestText = ''): string {
   const hash = createHash('sha256');
+  hash.update(`pack.json\t${createHash('sha256').update(manifestText).digest('hex')}\n`);
   for (const name of Object.keys(files).sort()) hash.update(`${name}\t${files[name]!.sha256}\n`);
   return hash.digest('hex').slice(0, 12);
 }

@@ -25,5 +25,4 @@ export interface WireError { name: string; message: string; code?: string }
 export type EngineReply =
   | { id: number; type: 'result'; value: unknown }
   | { id: number; type: 'error'; error: WireError }
-  | { id: number; type: 'token'; text: string }
-  | { id: number; type: 'progress'; done: number; total: number };
+  | { id: number; type: 'token'; text: string };

@@ -39,8 +39,7 @@ test('compressing through the process gives the in-process bytes; a bad photo fa
   const bad = path.join(tempDir('bad-photo'), 'broken.jpg');
   fs.writeFileSync(bad, Buffer.from('this is not a jpeg'));
   const inputs = [photos[0] as string, bad, photos[1] as string];
-  const progress: number[] = [];
-  const remote = await client.compressImages(inputs, (done) => progress.push(done));
+  const remote = await client.compressImages(inputs);
   const mine = await local.compressImages(inputs);
   assert.equal(remote.length, 3);
   assert.equal(remote[1]?.ok, false);
@@ -53,7 +52,6 @@ test('compressing through the process gives the in-process bytes; a bad photo fa
     assert.deepEqual(Buffer.from(r.tokens), Buffer.from(m.tokens));
     assert.ok(Math.abs(r.embedding.reduce((a, v) => a + v * v, 0) - 1) < 1e-5, 'embedding is normalised');
   }
-  assert.deepEqual(progress.at(-1), 3);
   // bytes as input work like paths
   const fromBytes = await client.compressImages([fs.readFileSync(photos[0] as string)]);
   assert.ok(fromBytes[0]?.ok && remote[0]?.ok && Buffer.from(fromBytes[0].tokens).equals(Buffer.from(remote[0].tokens)));
@@ -67,7 +65,7 @@ test('answers stream token by token and match the in-process answer; an invalid 
   const mine = await local.generate(c.tokens, 'Describe the image.', { budget: 8, maxNewTokens: 40 });
   assert.equal(remote.text, mine.text);
   assert.equal(pieces.join(''), remote.text);
-  assert.ok(pieces.length === remote.ids.length || remote.finish === 'stop');
+  assert.ok(pieces.length >= 1 && pieces.length <= remote.ids.length);
   await assert.rejects(client.generate(c.tokens, 'What colour is the circle?', { budget: 3 }), (err: Error) => err.name === 'BudgetError' && /budget 3 is not valid/.test(err.message));
   await assert.rejects(client.generate(new Uint8Array(10), 'hi'), /cached tokens are 10 bytes/);
 });

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
-import { decodeToRgb, ImageError, prepareImage, prepareImages, type ImageErrorCode, type ImageSpec } from '../../main/engine/image.ts';
+import { ImageError, type ImageErrorCode } from '../../main/engine/diagnose.ts';
+import { decodeToRgb } from '../../main/engine/media.ts';
+import { prepareImage, prepareImages, type ImageSpec } from '../../main/engine/tensor.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
 const SPEC: ImageSpec = { size: 64, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], resize: 'fill' };

@@ -72,7 +72,30 @@ test('bad pack: graphs that disagree with pack.json are caught when the sessions
     },
   });
   const pack = loadPack(dir);
-  await assert.rejects(Fwd2BotModel.load(pack, { providers: ['cpu'], threads: 1 }), /model pack "[^"]+": dims mismatch: llm cache heads is \d+ in the graph, \d+ in pack.json/);
+  await assert.rejects(Fwd2BotModel.load(pack, { providers: ['cpu'], threads: 1 }), /model pack "[^"]+": dims mismatch: .*pack.json dims.heads is \d+, but llm.onnx's input past_key_values.0.key has \d+ on axis 1/);
+});
+
+for (const [field, value] of [['dims.vision_tokens', 32], ['dims.layers', 3], ['dims.vision_dim', 64], ['image.size', 32]] as const) {
+  test(`bad pack: ${field} = ${value} disagrees with the graphs and is refused when the sessions open, naming the field`, async () => {
+    const [group, key] = field.split('.') as [string, string];
+    let stated = 0;
+    const dir = brokenCopy(`dim-${key}`, { manifest: (m) => { stated = m[group][key]; m[group][key] = value; } });
+    const pack = loadPack(dir);
+    await assert.rejects(Fwd2BotModel.load(pack, { providers: ['cpu'], threads: 1 }), (err: Error) => {
+      assert.match(err.message, /^model pack "[^"]+": dims mismatch: /);
+      assert.ok(err.message.includes(`pack.json ${field} is ${value}, but `), err.message);
+      assert.match(err.message, new RegExp(`has ${stated}( on axis \\d| cache layers)`));
+      return true;
+    });
+  });
+}
+
+test('pack.json is part of the revision: an edited manifest files its tokens under a new cache key', () => {
+  const a = loadPack(source, { verifyHashes: false });
+  const dir = brokenCopy('revision', { manifest: (m) => { m.prompts.caption = `${m.prompts.caption} `; } });
+  const b = loadPack(dir, { verifyHashes: false });
+  assert.equal(a.id, b.id);
+  assert.notEqual(a.cacheKey, b.cacheKey);
 });
 
 test('discovery lists good and broken packs from every root, with the reason', () => {

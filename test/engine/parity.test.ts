@@ -65,9 +65,9 @@ test('KV-cache decoding equals full recomputation', async () => {
   const d = model.d;
   const x = new Float32Array((await imageTokens()).subarray(0, 12 * d));
   const all = Array.from({ length: 12 }, (_, i) => i);
-  const full = await model.decode(x, 1, all.map(() => 1), all, 2, 0, null);
-  const head = await model.decode(x.subarray(0, 8 * d), 1, all.slice(0, 8).map(() => 1), all.slice(0, 8), 2, 0, null);
-  const tail = await model.decode(x.subarray(8 * d), 1, all.map(() => 1), all.slice(8), 2, 0, head.past);
+  const full = await model.forward({ embeds: x, batch: 1, mask: all.map(() => 1), positions: all, adapter: 2 });
+  const head = await model.forward({ embeds: x.subarray(0, 8 * d), batch: 1, mask: all.slice(0, 8).map(() => 1), positions: all.slice(0, 8), adapter: 2 });
+  const tail = await model.forward({ embeds: x.subarray(8 * d), batch: 1, mask: all.map(() => 1), positions: all.slice(8), adapter: 2, past: head.past });
   assert.ok(maxAbsDiff(full.hidden.subarray(8 * d), tail.hidden) < 1e-4);
   assert.ok(maxAbsDiff(full.hidden.subarray(0, 8 * d), head.hidden) < 1e-4);
 });

@@ -25,7 +25,8 @@ function tokenCounts(library: Library): Array<{ key: string; n: number }> {
 }
 
 function revisionOf(packs: string, id: string): string {
-  return packRevision(JSON.parse(fs.readFileSync(path.join(packs, id, 'pack.json'), 'utf8')).files);
+  const text = fs.readFileSync(path.join(packs, id, 'pack.json'), 'utf8');
+  return packRevision(JSON.parse(text).files, text);
 }
 
 test('switching packs: the old pack serves until the new one has indexed everything', async () => {
