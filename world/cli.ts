@@ -2,17 +2,23 @@
 import { parseArgs } from 'node:util';
 import { writeDataset } from './dataset.ts';
 import { SPLITS, vocabulary, type Split } from './generate.ts';
+import { writeLlava } from './llava.ts';
 import { WorldError } from './output.ts';
 import { writeSamples } from './samples.ts';
+import { writeWds } from './wds.ts';
 
 
 const USAGE = `Usage:
   npm run world -- dataset --split train|val|test --count N [--seed S] [--size 64] --out DIR [--jpeg P] [--force]
   npm run world -- samples --count N [--seed S] [--size 256] --out DIR [--force]
+  npm run world -- llava --count N [--split train|val|test] [--seed S] [--size 336] --out DIR [--force]
+  npm run world -- wds --count N [--split train|val|test] [--seed S] [--size 256] [--shard-size 10000] --out DIR [--force]
   npm run world -- vocab
 
 dataset  writes DIR/images.u8 (N x size x size x 3 uint8), DIR/scenes.jsonl and DIR/manifest.json
 samples  writes a photo folder DIR/photos/<year>/<event>/IMG_nnnn.jpg and DIR/glimpse-samples.scenes.json
+llava    writes LLaVA-665k style conversations: DIR/llava_shapes.json, DIR/images/shapes/<id>.jpg, DIR/scenes.jsonl (truth)
+wds      writes caption pairs as img2dataset-style webdataset shards: DIR/00000.tar (KEY.jpg, KEY.json, KEY.txt), DIR/00000_stats.json
 vocab    prints every word the world's language uses, as JSON
 Same arguments give byte-identical output. See world/README.md for the formats.`;
 
@@ -57,13 +63,15 @@ async function main(argv: string[]): Promise<void> {
       allowPositionals: false,
       options: {
         split: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
-        out: { type: 'string' }, jpeg: { type: 'string' }, force: { type: 'boolean' },
+        out: { type: 'string' }, jpeg: { type: 'string' }, force: { type: 'boolean' }, 'shard-size': { type: 'string' },
       },
     }).values;
   } catch (err) {
     throw new WorldError((err as Error).message);
   }
   const seed = integer('seed', parsed.seed, 0, 0, 2 ** 32 - 1);
+  if (parsed['shard-size'] !== undefined && command !== 'wds') throw new WorldError(`${command} takes no --shard-size`);
+  if (parsed.jpeg !== undefined && command !== 'dataset') throw new WorldError(`${command} takes no --jpeg`);
   const started = Date.now();
   if (command === 'dataset') {
     const split = parsed.split;
@@ -86,6 +94,22 @@ async function main(argv: string[]): Promise<void> {
     if (parsed.out === undefined) throw new WorldError('--out is required');
     const s = await writeSamples({ count, seed, size, out: parsed.out, force: parsed.force ?? false, onProgress: progress('samples') });
     console.log(`wrote ${s.count} sample photos to ${parsed.out}/${s.photosDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } else if (command === 'llava' || command === 'wds') {
+    const split = parsed.split ?? 'train';
+    if (!(SPLITS as readonly string[]).includes(split)) throw new WorldError(`unknown split '${split}': expected one of ${SPLITS.join(', ')}`);
+    const count = integer('count', parsed.count, null, 1, 10_000_000);
+    const size = integer('size', parsed.size, command === 'llava' ? 336 : 256, 16, 4096);
+    if (parsed.out === undefined) throw new WorldError('--out is required');
+    const common = { split: split as Split, count, seed, size, out: parsed.out, force: parsed.force ?? false, onProgress: progress(command) };
+    const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+    if (command === 'llava') {
+      const r = await writeLlava(common);
+      console.log(`wrote ${r.count} ${split} conversations (${r.turns} turns) to ${r.json}, images under ${r.images}, in ${seconds()} s`);
+    } else {
+      const shardSize = integer('shard-size', parsed['shard-size'], 10_000, 1, 1_000_000);
+      const r = await writeWds({ ...common, shardSize });
+      console.log(`wrote ${r.count} ${split} caption pairs in ${r.shards.length} shard(s) to ${parsed.out} in ${seconds()} s`);
+    }
   } else if (command === 'vocab') {
     console.log(JSON.stringify(vocabulary()));
   } else {

@@ -9,6 +9,17 @@ export class WorldError extends Error {
   override name = 'WorldError';
 }
 
+/** What every folder writer takes. */
+export interface WriterOptions {
+  count: number;
+  seed: number;
+  /** Image side in pixels (the long side for non-square photos). */
+  size: number;
+  out: string;
+  force?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
 function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e.code ? `${e.code}: ${e.message}` : String(err);

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { languageFor, pixelsFor, sceneAt, type WorldItem } from './generate.ts';
-import { orderedPool, writeFolderAtomically } from './output.ts';
+import { orderedPool, writeFolderAtomically, type WriterOptions } from './output.ts';
 import { encodeJpeg } from './render.ts';
 import { Rng } from './rng.ts';
 import type { Scene } from './scene.ts';
@@ -66,14 +66,7 @@ function planEvents(count: number, seed: number): Slot[] {
   return slots;
 }
 
-export interface SamplesOptions {
-  count: number;
-  seed: number;
-  size: number;
-  out: string;
-  force?: boolean;
-  onProgress?: (done: number, total: number) => void;
-}
+export type SamplesOptions = WriterOptions;
 
 export async function writeSamples(opts: SamplesOptions): Promise<SamplesSidecar> {
   const slots = planEvents(opts.count, opts.seed);
