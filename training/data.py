@@ -8,7 +8,7 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -56,6 +56,11 @@ class WorldDataset:
         if len(self.lines) != n:
             raise DatasetError(f"broken data set at {self.folder}: {len(self.lines)} scene records for {n} images")
         self.size = s
+        # The scene graph's class lists in the world's canonical order (world/vocab.ts).
+        self.vocabulary = self.manifest.get("vocabulary")
+        if not isinstance(self.vocabulary, dict) or not {"shapes", "colours", "sizes", "scenes"} <= set(self.vocabulary):
+            raise DatasetError(f"{self.folder}'s manifest.json has no vocabulary (written by an older world): "
+                               f"regenerate it: npm run world -- dataset --split SPLIT --count N --force --out {self.folder}")
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -142,14 +147,3 @@ def text_rows(tok: Tokenizer, texts: Sequence[str]):
         ids[b, : len(e)] = torch.tensor(e)
         mask[b, : len(e)] = 1
     return ids, mask
-
-
-def batches(n: int, batch_size: int, rng: random.Random, epochs: Optional[int] = None):
-    """Shuffled index batches, forever (or for `epochs`)."""
-    epoch = 0
-    while epochs is None or epoch < epochs:
-        order = list(range(n))
-        rng.shuffle(order)
-        for i in range(0, n - batch_size + 1, batch_size):
-            yield order[i: i + batch_size]
-        epoch += 1

@@ -24,9 +24,9 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import (CAPTION_INSTRUCTIONS, COMPRESS_PROMPT, E5V_IMAGE_PROMPT, E5V_TEXT_PROMPT, IMAGE_AT,  # noqa: E402
                   WorldDataset, chat_row, pad_rows, text_rows)
+from fwd2bot import BUDGETS, Fwd2BotConfig, attach_single_forward, compress, greedy  # noqa: E402
 from model import ADAPTER_BASE, Glimpse, ModelConfig, left_align, splice  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
-from train import BUDGETS, Fwd2BotConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,35 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def load_run(run: Path) -> Tuple[Glimpse, Tokenizer, Optional[Fwd2BotConfig]]:
     payload = torch.load(run / "final.pt", map_location="cpu")
     model = Glimpse(ModelConfig(**payload["config"]))
+    f2b = Fwd2BotConfig(**payload["fwd2bot"]) if payload.get("fwd2bot") else None
+    if f2b is not None and f2b.forward == "single":
+        attach_single_forward(model)
     model.load_state_dict(payload["model"])
     model.eval()
-    f2b = Fwd2BotConfig(**payload["fwd2bot"]) if payload.get("fwd2bot") else None
     return model, Tokenizer.load(run / "tokenizer.json"), f2b
-
-
-@torch.no_grad()
-def greedy(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, adapter: int, eos_id: int, max_new: int) -> List[List[int]]:
-    """Batched greedy decoding with an explicit KV cache."""
-    x, mask = left_align(x, mask)
-    pos = (mask.cumsum(1) - 1).clamp(min=0)
-    adapter_t = torch.tensor(adapter)
-    hidden, past = model.decoder(x, mask, pos, adapter_t, None)
-    token = model.logits(hidden[:, -1]).argmax(-1)
-    last = pos[:, -1]
-    out: List[List[int]] = [[] for _ in range(x.shape[0])]
-    done = torch.zeros(x.shape[0], dtype=torch.bool)
-    for _ in range(max_new):
-        for b in range(x.shape[0]):
-            if not done[b]:
-                out[b].append(int(token[b]))
-        done |= token == eos_id
-        if bool(done.all()):
-            break
-        mask = torch.cat([mask, torch.ones(x.shape[0], 1, dtype=torch.long)], 1)
-        last = last + 1
-        hidden, past = model.decoder(model.embed(token)[:, None], mask, last[:, None], adapter_t, past)
-        token = model.logits(hidden[:, -1]).argmax(-1)
-    return [[t for t in seq if t != eos_id] for seq in out]
 
 
 class Reader:
@@ -78,8 +55,7 @@ class Reader:
         if self.budget is None:
             return visual
         ones = torch.ones(visual.shape[:2], dtype=torch.long)
-        return self.model.compress(visual, ones, self.prompt_ids, self.f2b.compress_adapter(), self.budget,
-                                   self.f2b.attention == "bidirectional")
+        return compress(self.model, self.f2b, visual, ones, self.prompt_ids, self.budget)
 
     @property
     def adapter(self) -> int:
@@ -103,9 +79,8 @@ class Reader:
     def embed_texts(self, texts: Sequence[str]) -> torch.Tensor:
         ids, mask = text_rows(self.tok, texts)
         if self.budget is not None:
-            comp = self.model.compress(self.model.embed(ids), mask, self.prompt_ids, self.f2b.compress_adapter(),
-                                       self.budget, self.f2b.attention == "bidirectional")
-            return Glimpse.retrieval_embedding(comp)
+            return Glimpse.retrieval_embedding(compress(self.model, self.f2b, self.model.embed(ids), mask, self.prompt_ids,
+                                                        self.budget))
         return self.e5v(self.model.embed(ids), E5V_TEXT_PROMPT, mask)
 
     def e5v(self, content: torch.Tensor, prompt: str, content_mask: Optional[torch.Tensor] = None) -> torch.Tensor:

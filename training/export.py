@@ -25,10 +25,10 @@ import torch.nn as nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import (CAPTION_INSTRUCTIONS, COMPRESS_PROMPT, E5V_IMAGE_PROMPT, E5V_TEXT_PROMPT, IMAGE_AT, PIXEL_MEAN,  # noqa: E402
                   PIXEL_STD, WorldDataset, chat_row)
-from evaluate import Reader, evaluate, greedy, load_run  # noqa: E402
+from evaluate import Reader, evaluate, load_run  # noqa: E402
+from fwd2bot import BUDGETS, greedy  # noqa: E402
 from model import ADAPTER_BASE, ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, splice  # noqa: E402
 from tokenizer import SPECIALS  # noqa: E402
-from train import BUDGETS  # noqa: E402
 
 PACK_FORMAT, PACK_VERSION, OPSET = "glimpse-model-pack", 1, 17
 

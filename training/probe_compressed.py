@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import COMPRESS_PROMPT, WorldDataset  # noqa: E402
 from model import ADAPTER_COMPRESS, Glimpse, ModelConfig  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
-from train import COLOURS, SHAPES, cell_labels  # noqa: E402
+from probes import cell_labels  # noqa: E402
 
 
 def features(model: Glimpse, ds: WorldDataset, n: int, prompt_ids: torch.Tensor):
@@ -31,7 +31,7 @@ def features(model: Glimpse, ds: WorldDataset, n: int, prompt_ids: torch.Tensor)
             c = model.compress(v, torch.ones(v.shape[:2], dtype=torch.long), prompt_ids, ADAPTER_COMPRESS, 16)  # [b, 16, D]
             compressed.append(c.flatten(1))
             visual.append(v.flatten(1))
-    cells = cell_labels([ds.record(i) for i in range(n)])
+    cells = cell_labels([ds.record(i) for i in range(n)], ds.vocabulary)
     labels = {k: cells[k] - 1 for k in ("colour", "shape")}  # 0-based; -1 = empty cell, not scored
     return torch.cat(compressed), torch.cat(visual), labels
 
@@ -70,7 +70,7 @@ def main(argv=None) -> None:
     ds = WorldDataset(args.data)
     compressed, visual, labels = features(model, ds, min(args.images, len(ds)), torch.tensor(tok.encode(COMPRESS_PROMPT)))
     for name, x in (("compressed, 16 tokens", compressed), ("all 64 image tokens", visual)):
-        for what, classes in (("colour", len(COLOURS)), ("shape", len(SHAPES))):
+        for what, classes in (("colour", len(ds.vocabulary["colours"])), ("shape", len(ds.vocabulary["shapes"]))):
             acc = probe_accuracy(x, labels[what], classes)
             print(f"{name:22s} {what:6s} per-cell linear probe accuracy {acc:.3f} (chance {1 / classes:.3f})", flush=True)
 

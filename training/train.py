@@ -1,4 +1,5 @@
-"""Training: stage 1 (the base model, "LLaVA mode") and stage 2 (Fwd2Bot).
+"""Training: stage 1 (the base model, "LLaVA mode") and stage 2 (Fwd2Bot). A script:
+the model is in model.py, the losses and training steps in fwd2bot.py.
 
   python3 training/train.py --stage 1 --data data/train --run training/runs/base --steps 3000
   python3 training/train.py --stage 2 --data data/train --run training/runs/fwd2bot --base training/runs/base --steps 3000
@@ -15,186 +16,19 @@ import os
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from data import (COMPRESS_PROMPT, IMAGE_AT, PROMPTS, DatasetError, WorldDataset, caption_turn, chat_row,  # noqa: E402
-                  instruction_turns, pad_rows, text_rows)
-from model import ADAPTER_BASE, ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, ModelConfig, count_parameters, splice  # noqa: E402
+from data import COMPRESS_PROMPT, PROMPTS, DatasetError, WorldDataset  # noqa: E402
+from fwd2bot import (STAGE2_MODEL_FIELDS, Fwd2BotConfig, attach_single_forward, is_fwd2bot_parameter,  # noqa: E402
+                     stage1_step, stage2_step, trainable)
+from model import Glimpse, ModelConfig, count_parameters  # noqa: E402
+from probes import SceneProbe, VisionProbe  # noqa: E402
 from tokenizer import Tokenizer, world_words  # noqa: E402
-
-BUDGETS = (1, 2, 4, 8, 16)
-STAGE2_MODEL_FIELDS = ("lora_rank", "lora_alpha")  # what stage 2 adds to a frozen base
-
-
-@dataclass
-class Fwd2BotConfig:
-    """Stage-2 switches; the defaults are the method, the rest are the paper's ablations.
-    One deviation: the paper adds the two losses with equal weight; here that lets the
-    contrastive loss make pass 1 drop colour (docs/training.md), so it is weighted 0.03."""
-    loss: str = "both"            # ar | disc | both
-    adapters: str = "stage"       # stage (compress + generate) | single (one shared adapter)
-    attention: str = "causal"     # causal | bidirectional (pass 1 only)
-    budgets: str = "prefix"       # prefix (sample K' per batch) | fixed (always K)
-    disc_weight: float = 0.03     # weight of the contrastive loss next to the autoregressive one (paper: 1)
-    scene_probe: bool = False     # deviation: also read the scene graph off the compressed tokens (SceneProbe)
-
-    def compress_adapter(self) -> int:
-        return ADAPTER_COMPRESS
-
-    def generate_adapter(self) -> int:
-        return ADAPTER_COMPRESS if self.adapters == "single" else ADAPTER_GENERATE
-
-
-def lm_loss(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor, adapter: int) -> torch.Tensor:
-    hidden = model.run(x, mask, adapter)                       # [B, T, D]
-    targets = labels[:, 1:]
-    keep = targets != -100
-    logits = model.logits(hidden[:, :-1][keep])                # only where there is a target
-    return F.cross_entropy(logits, targets[keep])
-
-
-def splice_batch(model: Glimpse, ids, mask, labels, inserted: torch.Tensor):
-    """The chat rows with `inserted` [B, N, D] in place of <image>."""
-    b, n = inserted.shape[0], inserted.shape[1]
-    x = splice(model.embed(ids), IMAGE_AT, inserted)
-    mask = splice(mask, IMAGE_AT, torch.ones(b, n, dtype=torch.long))
-    labels = splice(labels, IMAGE_AT, torch.full((b, n), -100, dtype=torch.long))
-    return x, mask, labels
-
-
-SHAPES = ["circle", "square", "triangle", "star", "heart", "cross", "diamond", "sign"]
-COLOURS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black"]
-SCENES = ["meadow", "beach", "snow", "night", "desert"]
-
-
-def cell_labels(records: List[dict]) -> Dict[str, torch.Tensor]:
-    """The scene graph per grid cell (row-major): {"shape", "colour", "size", "digit"} ->
-    [B, 9] class ids, 0 = empty cell (digit: also no digit), an object's attribute 1-based."""
-    labels = {k: torch.zeros(len(records), 9, dtype=torch.long) for k in ("shape", "colour", "size", "digit")}
-    for n, r in enumerate(records):
-        for o in r["graph"]["objects"]:
-            c = o["row"] * 3 + o["col"]
-            labels["shape"][n, c] = SHAPES.index(o["shape"]) + 1
-            labels["colour"][n, c] = COLOURS.index(o["colour"]) + 1
-            labels["size"][n, c] = 1 if o["size"] == "small" else 2
-            labels["digit"][n, c] = 0 if o["digit"] is None else o["digit"] + 1
-    return labels
-
-
-def scene_graph_loss(cell_logits: Dict[str, torch.Tensor], scene_logits: torch.Tensor, records: List[dict]) -> torch.Tensor:
-    """Cross-entropy of per-cell attribute logits {"shape", "colour", "size", "digit"} ->
-    [B, 9, classes] and scene logits [B, len(SCENES)] against the records' scene graphs."""
-    labels = cell_labels(records)
-    loss = sum(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[k].reshape(-1)) for k, logits in cell_logits.items())
-    scene = torch.tensor([SCENES.index(r["graph"]["scene"]) for r in records])
-    return loss + F.cross_entropy(scene_logits, scene)
-
-
-class VisionProbe(torch.nn.Module):
-    """Training-only heads that read the scene graph off the vision tower: for each of
-    the 9 grid cells its shape, colour, size and digit (or "empty"), and the scene type
-    from CLS. LLaVA starts from a pretrained CLIP; with no pretrained vision here, this
-    direct supervision plays that part. Not exported."""
-
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        side = cfg.image_size // cfg.patch_size
-        self.side = side
-        self.heads = torch.nn.ModuleDict({
-            "shape": torch.nn.Linear(cfg.vision_dim, len(SHAPES) + 1), "colour": torch.nn.Linear(cfg.vision_dim, len(COLOURS) + 1),
-            "size": torch.nn.Linear(cfg.vision_dim, 3), "digit": torch.nn.Linear(cfg.vision_dim, 11)})
-        self.scene = torch.nn.Linear(cfg.vision_dim, len(SCENES))
-
-    def forward(self, patches: torch.Tensor, cls: torch.Tensor, records: List[dict]) -> torch.Tensor:
-        b, v, dv = patches.shape
-        grid = patches.transpose(1, 2).reshape(b, dv, self.side, self.side)
-        cells = F.adaptive_avg_pool2d(grid, 3).flatten(2).transpose(1, 2)            # [B, 9, Dv]
-        return scene_graph_loss({k: head(cells) for k, head in self.heads.items()}, self.scene(cls), records)
-
-
-class SceneProbe(torch.nn.Module):
-    """Training-only stage-2 head (`scene_probe`, off by default): the scene graph (per cell
-    shape, colour, size, digit; the scene type) read off the mean of the compressed tokens
-    by a small MLP. Tried against pass 1 dropping colour; it helped little next to
-    weighting the contrastive loss down (docs/training.md). Not exported."""
-
-    def __init__(self, cfg: ModelConfig, hidden: int = 256):
-        super().__init__()
-        self.sizes = {"shape": len(SHAPES) + 1, "colour": len(COLOURS) + 1, "size": 3, "digit": 11}
-        self.mlp = torch.nn.Sequential(torch.nn.Linear(cfg.dim, hidden), torch.nn.GELU(),
-                                       torch.nn.Linear(hidden, 9 * sum(self.sizes.values()) + len(SCENES)))
-
-    def forward(self, compressed: torch.Tensor, records: List[dict]) -> torch.Tensor:
-        b = compressed.shape[0]
-        out = self.mlp(compressed.mean(1))                                          # [B, 9 * 33 + 5]
-        cells, scene_logits = out[:, :-len(SCENES)].view(b, 9, -1), out[:, -len(SCENES):]
-        per_attribute = dict(zip(self.sizes, cells.split(list(self.sizes.values()), dim=-1)))  # each [B, 9, n]
-        return scene_graph_loss(per_attribute, scene_logits, records)
-
-
-def stage1_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
-                probe: "VisionProbe | None" = None):
-    records = [ds.record(i) for i in idx]
-    rows = [chat_row(tok, instruction_turns(r, rng)) for r in records]
-    ids, mask, labels = pad_rows(rows, tok.pad_id)
-    patches, cls = model.vision(ds.pixels(idx))
-    visual = model.projector(patches)
-    x, mask, labels = splice_batch(model, ids, mask, labels, visual)
-    loss = lm_loss(model, x, mask, labels, ADAPTER_BASE)
-    metrics = {"ar": loss.item()}
-    if probe is not None:
-        aux = probe(patches, cls, records)
-        metrics["vision_aux"] = aux.item()
-        loss = loss + aux
-    return loss, metrics
-
-
-def info_nce(model: Glimpse, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Symmetric InfoNCE on cosine similarity; a, b: [B, D] normalised."""
-    logits = a @ b.t() * model.logit_scale.exp().clamp(max=100)
-    target = torch.arange(a.shape[0])
-    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
-
-
-def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
-                f2b: Fwd2BotConfig, prompt_ids: torch.Tensor, probe: "SceneProbe | None" = None):
-    budget = rng.choice(BUDGETS) if f2b.budgets == "prefix" else model.cfg.summary_tokens
-    caption_batch = step % 2 == 1  # the sampler alternates instruction and caption-pair batches 1:1
-    if f2b.loss == "disc":
-        caption_batch = True
-    records = [ds.record(i) for i in idx]
-    with torch.no_grad():  # the vision tower and projector are frozen
-        visual, _ = model.image_tokens(ds.pixels(idx))
-    ones = torch.ones(visual.shape[:2], dtype=torch.long)
-    bidirectional = f2b.attention == "bidirectional"
-    compressed = model.compress(visual, ones, prompt_ids, f2b.compress_adapter(), budget, bidirectional)  # [B, K', D]
-    metrics: Dict[str, float] = {"budget": budget}
-    total = torch.zeros(())
-    if probe is not None:
-        aux = probe(compressed, records)
-        total = total + aux
-        metrics["scene_aux"] = aux.item()
-    turns = [[caption_turn(r, rng)] if caption_batch else instruction_turns(r, rng) for r in records]
-    if f2b.loss in ("ar", "both"):
-        ids, mask, labels = pad_rows([chat_row(tok, t) for t in turns], tok.pad_id)
-        x, mask, labels = splice_batch(model, ids, mask, labels, compressed)
-        ar = lm_loss(model, x, mask, labels, f2b.generate_adapter())
-        total = total + ar
-        metrics["ar_caption" if caption_batch else "ar_qa"] = ar.item()
-    if caption_batch and f2b.loss in ("disc", "both"):
-        ids, mask = text_rows(tok, [t[0][1] for t in turns])
-        text = model.compress(model.embed(ids), mask, prompt_ids, f2b.compress_adapter(), budget, bidirectional)
-        disc = info_nce(model, Glimpse.retrieval_embedding(compressed), Glimpse.retrieval_embedding(text))
-        total = total + (f2b.disc_weight if f2b.loss == "both" else 1.0) * disc
-        metrics["disc"] = disc.item()
-    return total, metrics
-
 
 def lr_at(step: int, steps: int, peak: float, warmup: int) -> float:
     if step < warmup:
@@ -224,29 +58,23 @@ def build_model(args, run: Path) -> Tuple[Glimpse, Tokenizer, dict]:
     payload = torch.load(base_ckpt, map_location="cpu")
     tok = Tokenizer.load(base / "tokenizer.json")
     tok.save(run / "tokenizer.json")
-    f2b = Fwd2BotConfig(**json.loads(args.fwd2bot or "{}"))
+    try:
+        f2b = Fwd2BotConfig(**json.loads(args.fwd2bot or "{}"))
+    except (TypeError, ValueError) as err:
+        raise SystemExit(f"train.py: bad --fwd2bot: {err}")
     overrides = json.loads(args.model or "{}")
     if set(overrides) - set(STAGE2_MODEL_FIELDS):
         raise SystemExit(f"train.py: stage 2 can only change {', '.join(STAGE2_MODEL_FIELDS)}; the rest is the base model's")
-    cfg = ModelConfig(**{**payload["config"], **overrides, "lora_adapters": 1 if f2b.adapters == "single" else 2})
+    cfg = ModelConfig(**{**payload["config"], **overrides, "lora_adapters": f2b.lora_adapters()})
     model = Glimpse(cfg)
+    if f2b.forward == "single":
+        attach_single_forward(model)
     # Only the base weights carry over; adapters, summary tokens and temperature start fresh.
     base_weights = {k: v for k, v in payload["model"].items() if not is_fwd2bot_parameter(k)}
     missing, unexpected = model.load_state_dict(base_weights, strict=False)
     assert not unexpected, unexpected
     assert all(is_fwd2bot_parameter(k) for k in missing), missing
     return model, tok, asdict(f2b)
-
-
-def is_fwd2bot_parameter(name: str) -> bool:
-    return "lora_" in name or name in ("summary", "logit_scale")
-
-
-def trainable(model: Glimpse, stage: int) -> List[torch.nn.Parameter]:
-    """Stage 1 trains the whole base model; stage 2 only adapters, summary tokens and temperature."""
-    for name, p in model.named_parameters():
-        p.requires_grad = is_fwd2bot_parameter(name) == (stage == 2)
-    return [p for p in model.parameters() if p.requires_grad]
 
 
 def main(argv=None) -> None:
@@ -291,12 +119,12 @@ def main(argv=None) -> None:
         if init["config"] != asdict(model.cfg):
             raise SystemExit(f"train.py: {args.init} was trained with another model config")
         model.load_state_dict(init["model"])
-    params = trainable(model, args.stage)
     f2b = Fwd2BotConfig(**f2b_dict) if args.stage == 2 else None
+    params = trainable(model, args.stage, f2b)
     if args.stage == 1:
-        probe = VisionProbe(model.cfg) if args.vision_aux else None
+        probe = VisionProbe(model.cfg, ds.vocabulary) if args.vision_aux else None
     else:
-        probe = SceneProbe(model.cfg) if f2b.scene_probe else None
+        probe = SceneProbe(model.cfg, ds.vocabulary) if f2b.scene_probe else None
     if probe is not None:
         params += list(probe.parameters())
         # a ckpt.pt carries the probe heads (a final.pt does not); stage 1 and 2 probes differ

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { languageFor, pixelsFor, sceneAt, SPLIT_LANGUAGE, type Split } from './generate.ts';
 import { orderedPool, writeFolderAtomically } from './output.ts';
+import { COLOURS, SCENE_TYPES, SHAPES, SIZES } from './vocab.ts';
 
 export const DATASET_FORMAT = 'glimpse-world-dataset';
 export const DATASET_VERSION = 1;
@@ -32,6 +33,8 @@ export interface DatasetManifest {
   images: { file: string; dtype: 'uint8'; shape: [number, number, number, number]; bytes: number; sha256: string };
   scenes: { file: string; records: number; bytes: number; sha256: string };
   counts: { captions: number; questions: number; questionsHeldOut: number; probes: number };
+  /** The scene graph's class lists in their canonical order: training's probes read them from here. */
+  vocabulary: { shapes: string[]; colours: string[]; sizes: string[]; scenes: string[] };
 }
 
 /** Width of the render pipeline: enough to keep both cores and sharp's threads busy. */
@@ -91,6 +94,7 @@ export async function writeDataset(opts: DatasetOptions): Promise<DatasetManifes
       images: { file: 'images.u8', dtype: 'uint8', shape: [opts.count, opts.size, opts.size, 3], bytes: imageBytes, sha256: imageHash.digest('hex') },
       scenes: { file: 'scenes.jsonl', records: opts.count, bytes: sceneBytes, sha256: sceneHash.digest('hex') },
       counts,
+      vocabulary: { shapes: [...SHAPES], colours: [...COLOURS], sizes: [...SIZES], scenes: [...SCENE_TYPES] },
     };
     fs.writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   });

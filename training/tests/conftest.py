@@ -20,6 +20,15 @@ TINY = {"image_size": 32, "patch_size": 8, "vision_dim": 32, "vision_layers": 1,
 torch.set_num_threads(2)
 
 
+def train(args, check: bool = True) -> subprocess.CompletedProcess:
+    """Runs the training script as a user would (nothing imports train.py)."""
+    out = subprocess.run([sys.executable, str(TRAINING / "train.py"), "--threads", "2", *args], cwd=ROOT,
+                         capture_output=True, text=True)
+    if check and out.returncode != 0:
+        raise AssertionError(f"train.py {' '.join(args)} failed:\n{out.stderr[-3000:]}")
+    return out
+
+
 def make_dataset(out: Path, split: str, count: int, size: int = 32) -> Path:
     subprocess.run(["npx", "tsx", "world/cli.ts", "dataset", "--split", split, "--count", str(count), "--size", str(size),
                     "--seed", "9", "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
@@ -34,10 +43,9 @@ def tiny_data(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_runs(tiny_data, tmp_path_factory):
     """A stage-1 run and a stage-2 run on top of it, a few steps each."""
-    import train
     root = tmp_path_factory.mktemp("runs")
     base, f2b = root / "base", root / "fwd2bot"
     common = ["--data", str(tiny_data), "--batch", "4", "--warmup", "2", "--log-every", "5", "--ckpt-every", "5"]
-    train.main(["--stage", "1", "--run", str(base), "--steps", "6", "--model", json.dumps(TINY), *common])
-    train.main(["--stage", "2", "--run", str(f2b), "--base", str(base), "--steps", "6", *common])
+    train(["--stage", "1", "--run", str(base), "--steps", "6", "--model", json.dumps(TINY), *common])
+    train(["--stage", "2", "--run", str(f2b), "--base", str(base), "--steps", "6", *common])
     return base, f2b

@@ -8,7 +8,8 @@ from conftest import TINY
 from data import COMPRESS_PROMPT, WorldDataset
 from model import ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, LoRALinear, ModelConfig
 from tokenizer import Tokenizer, world_words
-from train import Fwd2BotConfig, SceneProbe, stage1_step, stage2_step, trainable
+from fwd2bot import Fwd2BotConfig, stage1_step, stage2_step, trainable
+from probes import SceneProbe
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +143,7 @@ def test_scene_probe_reads_the_scene_graph_off_the_compressed_tokens(tiny_data, 
     ds, prompt = WorldDataset(tiny_data), torch.tensor(tok.encode(COMPRESS_PROMPT))
     m = tiny_model(tok)
     trainable(m, 2)
-    probe = SceneProbe(m.cfg)
+    probe = SceneProbe(m.cfg, ds.vocabulary)
     loss, metrics = stage2_step(m, ds, tok, [0, 1, 2, 3], random.Random(0), 0, Fwd2BotConfig(scene_probe=True), prompt, probe)
     assert loss.item() == pytest.approx(metrics["ar_qa"] + metrics["scene_aux"], rel=1e-5)
     loss.backward()

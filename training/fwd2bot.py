@@ -1,0 +1,235 @@
+"""Fwd2Bot's training side, beside the model: the stage-2 switches (the method and the
+paper's ablations), the losses, one training step of each stage, which parameters
+train, and greedy decoding. train.py (the script), evaluate.py, export.py and the
+ablations use these; nothing imports train.py.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from data import IMAGE_AT, WorldDataset, caption_turn, chat_row, instruction_turns, pad_rows, text_rows
+from model import ADAPTER_BASE, ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, ModelConfig, left_align, splice
+from probes import SceneProbe, VisionProbe
+from tokenizer import Tokenizer
+
+BUDGETS = (1, 2, 4, 8, 16)
+STAGE2_MODEL_FIELDS = ("lora_rank", "lora_alpha")  # what stage 2 adds to a frozen base
+CHOICES = {"loss": ("ar", "disc", "both"), "adapters": ("stage", "single", "full"),
+           "attention": ("causal", "bidirectional"), "forward": ("double", "single"), "budgets": ("prefix", "fixed")}
+
+
+@dataclass
+class Fwd2BotConfig:
+    """Stage-2 switches; the defaults are the method, the rest are the paper's ablations.
+    One deviation: the paper adds the two losses with equal weight; here that lets the
+    contrastive loss make pass 1 drop colour (docs/training.md), so it is weighted 0.03."""
+    loss: str = "both"            # ar | disc | both
+    adapters: str = "stage"       # stage (compress + generate) | single (one shared adapter) | full (no adapters:
+                                  # every decoder weight trained, both passes on the same weights)
+    attention: str = "causal"     # causal | bidirectional (pass 1 only)
+    forward: str = "double"       # double (pass 1 compresses in the LLM) | single (QueryCompressor over the
+                                  # vision tokens, one LLM pass; pass 1 never runs)
+    budgets: str = "prefix"       # prefix (sample K' per batch) | fixed (always K)
+    disc_weight: float = 0.03     # weight of the contrastive loss next to the autoregressive one (paper: 1)
+    scene_probe: bool = False     # deviation: also read the scene graph off the compressed tokens (SceneProbe)
+
+    def __post_init__(self):
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"fwd2bot {name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+        if not isinstance(self.disc_weight, (int, float)) or not math.isfinite(self.disc_weight) or self.disc_weight < 0:
+            raise ValueError(f"fwd2bot disc_weight must be a number >= 0, not {self.disc_weight!r}")
+
+    def compress_adapter(self) -> int:
+        return ADAPTER_BASE if self.adapters == "full" else ADAPTER_COMPRESS
+
+    def generate_adapter(self) -> int:
+        return {"full": ADAPTER_BASE, "single": ADAPTER_COMPRESS}.get(self.adapters, ADAPTER_GENERATE)
+
+    def lora_adapters(self) -> int:
+        """Adapter slots the model needs (full fine-tuning keeps one, never used)."""
+        return 2 if self.adapters == "stage" else 1
+
+
+class QueryCompressor(nn.Module):
+    """The `single-forward` ablation (the paper's Table 7): compress in the input space,
+    without the LLM. K learned queries cross-attend over the projected vision tokens (or a
+    caption's token embeddings, for the contrastive loss), then an MLP; the K outputs go
+    into the one LLM pass in place of the image. Value and output projections start as the
+    identity, so at step 0 each output is an attention-weighted mean of input tokens the
+    LLM already reads. Trained with the adapters; not exported."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.heads = cfg.heads
+        self.queries = nn.Parameter(torch.randn(cfg.summary_tokens, cfg.dim) * 0.02)  # [K, D]
+        self.norm_kv = nn.LayerNorm(cfg.dim)
+        self.q, self.k = nn.Linear(cfg.dim, cfg.dim), nn.Linear(cfg.dim, cfg.dim)
+        self.v, self.o = nn.Linear(cfg.dim, cfg.dim), nn.Linear(cfg.dim, cfg.dim)
+        for lin in (self.v, self.o):
+            nn.init.eye_(lin.weight)
+            nn.init.zeros_(lin.bias)
+        self.norm_mlp = nn.LayerNorm(cfg.dim)
+        self.mlp = nn.Sequential(nn.Linear(cfg.dim, 2 * cfg.dim), nn.GELU(), nn.Linear(2 * cfg.dim, cfg.dim))
+        nn.init.zeros_(self.mlp[2].weight)
+        nn.init.zeros_(self.mlp[2].bias)
+
+    def forward(self, content: torch.Tensor, mask: torch.Tensor, budget: Optional[int] = None) -> torch.Tensor:
+        # content: [B, N, D], mask: [B, N] (1 = real) -> [B, K', D]
+        b, n, d = content.shape
+        k, h = self.queries.shape[0] if budget is None else budget, self.heads
+        kv = self.norm_kv(content)
+        q = self.q(self.queries[:k]).view(k, h, d // h).transpose(0, 1)[None]               # [1, H, K', Dh]
+        keys = self.k(kv).view(b, n, h, d // h).transpose(1, 2)                             # [B, H, N, Dh]
+        values = content.view(b, n, h, d // h).transpose(1, 2)                              # [B, H, N, Dh]
+        att = q @ keys.transpose(-1, -2) / math.sqrt(d // h)                                # [B, H, K', N]
+        att = att.masked_fill(~mask.bool()[:, None, None, :], torch.finfo(att.dtype).min)
+        y = (att.softmax(-1) @ values).transpose(1, 2).reshape(b, k, d)                     # [B, K', D]
+        y = self.o(self.v(y))  # v after the weighted mean: the same, as the weights sum to 1
+        return y + self.mlp(self.norm_mlp(y))
+
+
+def attach_single_forward(model: Glimpse) -> Glimpse:
+    """Gives the model the single-forward compressor (its weights then live in the state dict)."""
+    model.query_compressor = QueryCompressor(model.cfg)
+    return model
+
+
+def compress(model: Glimpse, f2b: "Fwd2BotConfig", content: torch.Tensor, mask: torch.Tensor,
+             prompt_ids: torch.Tensor, budget: Optional[int]) -> torch.Tensor:
+    """Image tokens or caption embeddings [B, N, D] -> K' compressed tokens [B, K', D],
+    by pass 1 (double forward) or by the query compressor (single forward)."""
+    if f2b.forward == "single":
+        return model.query_compressor(content, mask, budget)
+    return model.compress(content, mask, prompt_ids, f2b.compress_adapter(), budget, f2b.attention == "bidirectional")
+
+
+# ----------------------------------------------------------------------------- losses
+
+def lm_loss(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor, adapter: int) -> torch.Tensor:
+    hidden = model.run(x, mask, adapter)                       # [B, T, D]
+    targets = labels[:, 1:]
+    keep = targets != -100
+    logits = model.logits(hidden[:, :-1][keep])                # only where there is a target
+    return F.cross_entropy(logits, targets[keep])
+
+
+def info_nce(model: Glimpse, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE on cosine similarity; a, b: [B, D] normalised."""
+    logits = a @ b.t() * model.logit_scale.exp().clamp(max=100)
+    target = torch.arange(a.shape[0])
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
+
+
+def splice_batch(model: Glimpse, ids, mask, labels, inserted: torch.Tensor):
+    """The chat rows with `inserted` [B, N, D] in place of <image>."""
+    b, n = inserted.shape[0], inserted.shape[1]
+    x = splice(model.embed(ids), IMAGE_AT, inserted)
+    mask = splice(mask, IMAGE_AT, torch.ones(b, n, dtype=torch.long))
+    labels = splice(labels, IMAGE_AT, torch.full((b, n), -100, dtype=torch.long))
+    return x, mask, labels
+
+
+# ----------------------------------------------------------------------------- training steps
+
+def stage1_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
+                probe: Optional[VisionProbe] = None):
+    records = [ds.record(i) for i in idx]
+    rows = [chat_row(tok, instruction_turns(r, rng)) for r in records]
+    ids, mask, labels = pad_rows(rows, tok.pad_id)
+    patches, cls = model.vision(ds.pixels(idx))
+    visual = model.projector(patches)
+    x, mask, labels = splice_batch(model, ids, mask, labels, visual)
+    loss = lm_loss(model, x, mask, labels, ADAPTER_BASE)
+    metrics = {"ar": loss.item()}
+    if probe is not None:
+        aux = probe(patches, cls, records)
+        metrics["vision_aux"] = aux.item()
+        loss = loss + aux
+    return loss, metrics
+
+
+def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
+                f2b: Fwd2BotConfig, prompt_ids: torch.Tensor, probe: Optional[SceneProbe] = None):
+    budget = rng.choice(BUDGETS) if f2b.budgets == "prefix" else model.cfg.summary_tokens
+    caption_batch = step % 2 == 1  # the sampler alternates instruction and caption-pair batches 1:1
+    if f2b.loss == "disc":
+        caption_batch = True
+    records = [ds.record(i) for i in idx]
+    with torch.no_grad():  # the vision tower and projector are frozen
+        visual, _ = model.image_tokens(ds.pixels(idx))
+    ones = torch.ones(visual.shape[:2], dtype=torch.long)
+    compressed = compress(model, f2b, visual, ones, prompt_ids, budget)  # [B, K', D]
+    metrics: Dict[str, float] = {"budget": budget}
+    total = torch.zeros(())
+    if probe is not None:
+        aux = probe(compressed, records)
+        total = total + aux
+        metrics["scene_aux"] = aux.item()
+    turns = [[caption_turn(r, rng)] if caption_batch else instruction_turns(r, rng) for r in records]
+    if f2b.loss in ("ar", "both"):
+        ids, mask, labels = pad_rows([chat_row(tok, t) for t in turns], tok.pad_id)
+        x, mask, labels = splice_batch(model, ids, mask, labels, compressed)
+        ar = lm_loss(model, x, mask, labels, f2b.generate_adapter())
+        total = total + ar
+        metrics["ar_caption" if caption_batch else "ar_qa"] = ar.item()
+    if caption_batch and f2b.loss in ("disc", "both"):
+        ids, mask = text_rows(tok, [t[0][1] for t in turns])
+        text = compress(model, f2b, model.embed(ids), mask, prompt_ids, budget)
+        disc = info_nce(model, Glimpse.retrieval_embedding(compressed), Glimpse.retrieval_embedding(text))
+        total = total + (f2b.disc_weight if f2b.loss == "both" else 1.0) * disc
+        metrics["disc"] = disc.item()
+    return total, metrics
+
+
+def is_fwd2bot_parameter(name: str) -> bool:
+    return "lora_" in name or name in ("summary", "logit_scale") or name.startswith("query_compressor.")
+
+
+def trainable(model: Glimpse, stage: int, f2b: Optional[Fwd2BotConfig] = None) -> List[nn.Parameter]:
+    """Stage 1 trains the whole base model; stage 2 the adapters, summary tokens and
+    temperature (and the query compressor of single forward) — or, fine-tuning in full,
+    every decoder weight instead of the adapters. The vision tower and projector stay frozen."""
+    full = stage == 2 and f2b is not None and f2b.adapters == "full"
+    for name, p in model.named_parameters():
+        if stage == 1:
+            p.requires_grad = not is_fwd2bot_parameter(name)
+        elif full:
+            p.requires_grad = (name.startswith("decoder.") and "lora_" not in name) or name in ("summary", "logit_scale")
+        else:
+            p.requires_grad = is_fwd2bot_parameter(name)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+# ----------------------------------------------------------------------------- decoding
+
+@torch.no_grad()
+def greedy(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, adapter: int, eos_id: int, max_new: int) -> List[List[int]]:
+    """Batched greedy decoding with an explicit KV cache; x: [B, T, D] right-padded by mask [B, T]."""
+    x, mask = left_align(x, mask)
+    pos = (mask.cumsum(1) - 1).clamp(min=0)
+    adapter_t = torch.tensor(adapter)
+    hidden, past = model.decoder(x, mask, pos, adapter_t, None)
+    token = model.logits(hidden[:, -1]).argmax(-1)
+    last = pos[:, -1]
+    out: List[List[int]] = [[] for _ in range(x.shape[0])]
+    done = torch.zeros(x.shape[0], dtype=torch.bool)
+    for _ in range(max_new):
+        for b in range(x.shape[0]):
+            if not done[b]:
+                out[b].append(int(token[b]))
+        done |= token == eos_id
+        if bool(done.all()):
+            break
+        mask = torch.cat([mask, torch.ones(x.shape[0], 1, dtype=torch.long)], 1)
+        last = last + 1
+        hidden, past = model.decoder(model.embed(token)[:, None], mask, last[:, None], adapter_t, past)
+        token = model.logits(hidden[:, -1]).argmax(-1)
+    return [[t for t in seq if t != eos_id] for seq in out]
