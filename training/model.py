@@ -8,6 +8,12 @@ One file, nanoGPT style:
   Glimpse      the three together, plus K learnable summary embeddings and the two
                Fwd2Bot passes (compress, generate) and the retrieval embedding
 
+The same classes hold the real LLaVA families by configuration, the way nanoGPT's
+from_pretrained maps GPT-2 (training/hf_checkpoint.py fills ModelConfig from a Hugging
+Face config.json and maps every tensor): LLaVA-1.5 = CLIP (quick_gelu, CLS, features of
+the second-to-last block, CLS dropped) + Llama; LLaVA-OneVision = SigLIP (tanh GELU, no
+CLS, no pre-norm) + Qwen2 (grouped-query attention, q/k/v biases).
+
 Adapter indices are fixed across training, export and the engine:
   0 = base (no LoRA), 1 = compress, 2 = generate.  The "single" ablation trains one
   shared adapter and maps both passes to index 1.
@@ -20,6 +26,7 @@ from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
+import torch.utils.checkpoint
 import torch.nn.functional as F
 
 ADAPTER_BASE, ADAPTER_COMPRESS, ADAPTER_GENERATE = 0, 1, 2
@@ -48,10 +55,27 @@ class ModelConfig:
     lora_rank: int = 8
     lora_alpha: float = 16.0
     lora_adapters: int = 2  # trained adapter slots (indices 1..lora_adapters); 0 is the base
+    # Variants for imported checkpoints; the defaults are the shapes model.
+    vision_mlp_hidden: int = 0          # 0 = 4 * vision_dim (SigLIP-so400m: 4304)
+    vision_act: str = "gelu"            # gelu | quick_gelu (CLIP) | gelu_tanh (SigLIP)
+    vision_norm_eps: float = 1e-5
+    vision_cls: bool = True             # a CLS token (CLIP); SigLIP has none
+    vision_pre_norm: bool = True        # LayerNorm before the blocks (CLIP's pre_layrnorm)
+    vision_patch_bias: bool = True      # CLIP's patch embedding has no bias
+    vision_feature_layer: int = -1      # hidden_states index of the features, as in HF (-2: second-to-last block)
+    vision_feature_norm: bool = True    # ln_post on the features (HF LLaVA takes hidden states: no)
+    vision_keep_cls: bool = False       # vision_feature_select_strategy "full" on a tower with CLS
+    projector_act: str = "gelu"
+    kv_heads: int = 0                   # key/value heads; 0 = heads (grouped-query attention otherwise)
+    attention_bias: bool = False        # biases on q/k/v (Qwen2)
 
     @property
     def vision_tokens(self) -> int:
-        return (self.image_size // self.patch_size) ** 2
+        return (self.image_size // self.patch_size) ** 2 + int(self.vision_cls and self.vision_keep_cls)
+
+    @property
+    def key_value_heads(self) -> int:
+        return self.kv_heads or self.heads
 
     @property
     def head_dim(self) -> int:
@@ -82,14 +106,29 @@ class VisionAttention(nn.Module):
         return self.out_proj(y)
 
 
+class QuickGELU(nn.Module):
+    """CLIP's x * sigmoid(1.702 x)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(1.702 * x)
+
+
+def activation(name: str) -> nn.Module:
+    acts = {"gelu": nn.GELU, "quick_gelu": QuickGELU, "gelu_tanh": lambda: nn.GELU(approximate="tanh")}
+    if name not in acts:
+        raise ValueError(f"unknown activation {name!r} (one of {', '.join(acts)})")
+    return acts[name]()
+
+
 class VisionBlock(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.ln1 = nn.LayerNorm(cfg.vision_dim)
+        hidden = cfg.vision_mlp_hidden or 4 * cfg.vision_dim
+        self.ln1 = nn.LayerNorm(cfg.vision_dim, eps=cfg.vision_norm_eps)
         self.attn = VisionAttention(cfg.vision_dim, cfg.vision_heads)
-        self.ln2 = nn.LayerNorm(cfg.vision_dim)
+        self.ln2 = nn.LayerNorm(cfg.vision_dim, eps=cfg.vision_norm_eps)
         self.mlp = nn.Sequential(
-            nn.Linear(cfg.vision_dim, 4 * cfg.vision_dim), nn.GELU(), nn.Linear(4 * cfg.vision_dim, cfg.vision_dim))
+            nn.Linear(cfg.vision_dim, hidden), activation(cfg.vision_act), nn.Linear(hidden, cfg.vision_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [B, 1+V, Dv]
         x = x + self.attn(self.ln1(x))
@@ -99,32 +138,43 @@ class VisionBlock(nn.Module):
 class VisionTower(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.patch = nn.Conv2d(3, cfg.vision_dim, cfg.patch_size, cfg.patch_size)
-        self.cls = nn.Parameter(torch.zeros(1, 1, cfg.vision_dim))
-        self.pos = nn.Parameter(torch.randn(1, 1 + cfg.vision_tokens, cfg.vision_dim) * 0.02)
-        self.ln_pre = nn.LayerNorm(cfg.vision_dim)
+        self.cfg = cfg
+        grid = (cfg.image_size // cfg.patch_size) ** 2
+        self.patch = nn.Conv2d(3, cfg.vision_dim, cfg.patch_size, cfg.patch_size, bias=cfg.vision_patch_bias)
+        if cfg.vision_cls:
+            self.cls = nn.Parameter(torch.zeros(1, 1, cfg.vision_dim))
+        self.pos = nn.Parameter(torch.randn(1, int(cfg.vision_cls) + grid, cfg.vision_dim) * 0.02)
+        self.ln_pre = nn.LayerNorm(cfg.vision_dim, eps=cfg.vision_norm_eps) if cfg.vision_pre_norm else nn.Identity()
         self.blocks = nn.ModuleList([VisionBlock(cfg) for _ in range(cfg.vision_layers)])
-        self.ln_post = nn.LayerNorm(cfg.vision_dim)
+        self.ln_post = nn.LayerNorm(cfg.vision_dim, eps=cfg.vision_norm_eps)
 
     def forward(self, pixels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         # pixels: [B, 3, S, S] normalised -> patches [B, V, Dv], cls [B, Dv]
-        x = self.patch(pixels).flatten(2).transpose(1, 2)           # [B, V, Dv]
-        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1)  # [B, 1+V, Dv]
+        cfg = self.cfg
+        x = self.patch(pixels).flatten(2).transpose(1, 2)               # [B, V, Dv]
+        if cfg.vision_cls:
+            x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1)  # [B, 1+V, Dv]
         x = self.ln_pre(x + self.pos)
-        for block in self.blocks:
+        # HF hidden_states indexing: 0 = embeddings, -1 = after the last block, -2 = one before
+        layer = cfg.vision_feature_layer
+        for block in self.blocks[: layer if layer >= 0 else len(self.blocks) + 1 + layer]:
             x = block(x)
-        x = self.ln_post(x)
-        return x[:, 1:], x[:, 0]
+        if cfg.vision_feature_norm:
+            x = self.ln_post(x)
+        if not cfg.vision_cls:
+            return x, x.mean(1)  # no CLS (SigLIP): the mean stands in for it
+        return (x if cfg.vision_keep_cls else x[:, 1:]), x[:, 0]
 
 
 class Projector(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.fc1 = nn.Linear(cfg.vision_dim, cfg.dim)
+        self.act = activation(cfg.projector_act)
         self.fc2 = nn.Linear(cfg.dim, cfg.dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, V, Dv] -> [B, V, D]
-        return self.fc2(F.gelu(self.fc1(x)))
+        return self.fc2(self.act(self.fc1(x)))
 
 
 # ----------------------------------------------------------------------------- decoder
@@ -136,9 +186,9 @@ class LoRALinear(nn.Module):
     can switch adapters at run time by indexing the stacked A/B matrices.
     """
 
-    def __init__(self, cfg: ModelConfig, d_in: int, d_out: int):
+    def __init__(self, cfg: ModelConfig, d_in: int, d_out: int, bias: bool = False):
         super().__init__()
-        self.base = nn.Linear(d_in, d_out, bias=False)
+        self.base = nn.Linear(d_in, d_out, bias=bias)
         n, r = cfg.lora_adapters, cfg.lora_rank
         self.lora_a = nn.Parameter(torch.randn(n, r, d_in) / math.sqrt(d_in))
         self.lora_b = nn.Parameter(torch.zeros(n, d_out, r))  # zero: every adapter starts as the identity
@@ -178,27 +228,38 @@ class Attention(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        self.q = LoRALinear(cfg, cfg.dim, cfg.dim)
-        self.k = LoRALinear(cfg, cfg.dim, cfg.dim)
-        self.v = LoRALinear(cfg, cfg.dim, cfg.dim)
-        self.o = LoRALinear(cfg, cfg.dim, cfg.dim)
+        hd, kv = cfg.heads * cfg.head_dim, cfg.key_value_heads * cfg.head_dim
+        self.q = LoRALinear(cfg, cfg.dim, hd, cfg.attention_bias)
+        self.k = LoRALinear(cfg, cfg.dim, kv, cfg.attention_bias)
+        self.v = LoRALinear(cfg, cfg.dim, kv, cfg.attention_bias)
+        self.o = LoRALinear(cfg, hd, cfg.dim)
 
     def forward(self, x, mask, position_ids, adapter, past: Optional[Tuple[torch.Tensor, torch.Tensor]]):
-        # x: [B, T, D]; mask: [B, 1, T, P+T] additive; past: ([B, H, P, Dh], [B, H, P, Dh])
+        # x: [B, T, D]; mask: [B, 1, T, P+T] additive; past: ([B, Hkv, P, Dh], [B, Hkv, P, Dh])
         b, t, _ = x.shape
-        h, dh = self.cfg.heads, self.cfg.head_dim
+        h, hkv, dh = self.cfg.heads, self.cfg.key_value_heads, self.cfg.head_dim
         q = self.q(x, adapter).view(b, t, h, dh).transpose(1, 2)
-        k = self.k(x, adapter).view(b, t, h, dh).transpose(1, 2)
-        v = self.v(x, adapter).view(b, t, h, dh).transpose(1, 2)
+        k = self.k(x, adapter).view(b, t, hkv, dh).transpose(1, 2)
+        v = self.v(x, adapter).view(b, t, hkv, dh).transpose(1, 2)
         q = rotary(q, position_ids, self.cfg.rope_theta)
         k = rotary(k, position_ids, self.cfg.rope_theta)
         if past is not None:
             k = torch.cat([past[0], k], 2)
             v = torch.cat([past[1], v], 2)
-        att = (q @ k.transpose(-1, -2)) / math.sqrt(dh) + mask     # [B, H, T, P+T]
-        y = att.softmax(-1) @ v                                    # [B, H, T, Dh]
+        ka, va = repeat_kv(k, h // hkv), repeat_kv(v, h // hkv)   # the cache keeps Hkv heads
+        att = (q @ ka.transpose(-1, -2)) / math.sqrt(dh) + mask    # [B, H, T, P+T]
+        y = att.softmax(-1) @ va                                   # [B, H, T, Dh]
         y = y.transpose(1, 2).reshape(b, t, h * dh)
         return self.o(y, adapter), (k, v)
+
+
+def repeat_kv(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """Grouped-query attention: [B, Hkv, S, Dh] -> [B, Hkv*groups, S, Dh], query head h
+    reading key/value head h // groups (as transformers' repeat_kv)."""
+    if groups == 1:
+        return x
+    b, hkv, s, dh = x.shape
+    return x[:, :, None].expand(b, hkv, groups, s, dh).reshape(b, hkv * groups, s, dh)
 
 
 class MLP(nn.Module):
@@ -251,6 +312,7 @@ class Decoder(nn.Module):
         self.lm_head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
         if cfg.tie_embeddings:
             self.lm_head.weight = self.embed.weight
+        self.gradient_checkpointing = False  # recompute blocks in backward (large imported bases)
 
     def forward(self, inputs_embeds, attention_mask, position_ids, adapter,
                 past: Optional[List[Tuple[torch.Tensor, torch.Tensor]]] = None, bidirectional: bool = False):
@@ -259,7 +321,10 @@ class Decoder(nn.Module):
         mask = build_mask(attention_mask, x.shape[1], bidirectional)
         presents = []
         for i, block in enumerate(self.blocks):
-            x, present = block(x, mask, position_ids, adapter, None if past is None else past[i])
+            if self.gradient_checkpointing and self.training and torch.is_grad_enabled() and past is None:
+                x, present = torch.utils.checkpoint.checkpoint(block, x, mask, position_ids, adapter, None, use_reentrant=False)
+            else:
+                x, present = block(x, mask, position_ids, adapter, None if past is None else past[i])
             presents.append(present)
         return self.norm(x), presents
 
@@ -306,13 +371,18 @@ class Glimpse(nn.Module):
         return self.decoder.lm_head(hidden)
 
     def compress(self, prefix: torch.Tensor, prefix_mask: torch.Tensor, prompt_ids: torch.Tensor,
-                 adapter: int = ADAPTER_COMPRESS, budget: Optional[int] = None, bidirectional: bool = False) -> torch.Tensor:
+                 adapter: int = ADAPTER_COMPRESS, budget: Optional[int] = None, bidirectional: bool = False,
+                 head_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Pass 1: [prefix ; prompt ; H_r] -> the last-layer outputs at the summary positions.
 
         prefix: [B, P, D] image tokens (or caption embeddings, right-padded by prefix_mask [B, P]);
         prompt_ids: [L] the compression prompt. Returns [B, K', D] with K' = budget or K.
-        Padding inside the prefix is moved to the front so prompt and summary sit at the end."""
+        Padding inside the prefix is moved to the front so prompt and summary sit at the end.
+        head_ids: [H] tokens before the prefix (pack v2 `bos_in_compress`: the BOS)."""
         b = prefix.shape[0]
+        if head_ids is not None and len(head_ids):
+            prefix = torch.cat([self.embed(head_ids)[None].expand(b, -1, -1), prefix], 1)
+            prefix_mask = torch.cat([torch.ones(b, len(head_ids), dtype=prefix_mask.dtype), prefix_mask], 1)
         k = self.cfg.summary_tokens if budget is None else budget
         prompt = self.embed(prompt_ids)[None].expand(b, -1, -1)
         summary = self.summary[:k][None].expand(b, -1, -1)
