@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -43,23 +43,36 @@ def load_run(run: Path) -> Tuple[Glimpse, Tokenizer, Optional[Fwd2BotConfig]]:
 
 
 class Reader:
-    """How one row of the table sees an image: all visual tokens, or K compressed ones."""
+    """How one row of the table sees an image: all visual tokens (the base model), K
+    compressed ones (Fwd2Bot; `drop` masks some of them out, for the `mask` ablation), or
+    K tokens from a training-free `reducer` (baselines.py) read by the base model."""
 
-    def __init__(self, model: Glimpse, tok: Tokenizer, f2b: Optional[Fwd2BotConfig], budget: Optional[int]):
+    def __init__(self, model: Glimpse, tok: Tokenizer, f2b: Optional[Fwd2BotConfig], budget: Optional[int],
+                 reducer: Optional[Callable] = None, drop: Sequence[int] = ()):
         self.model, self.tok, self.f2b, self.budget = model, tok, f2b, budget
+        self.reducer, self.drop = reducer, frozenset(drop)
         self.prompt_ids = torch.tensor(tok.encode(COMPRESS_PROMPT))
+        self.compressed = budget is not None and reducer is None  # read by pass 2 (and pooled for retrieval)
+
+    def kept(self, tokens: torch.Tensor) -> torch.Tensor:
+        """[B, K', D] -> the tokens not masked by `drop` (masked ones are left out of the sequence)."""
+        if not self.drop:
+            return tokens
+        return tokens[:, [i for i in range(tokens.shape[1]) if i not in self.drop]]
 
     @torch.no_grad()
     def image_tokens(self, pixels: torch.Tensor) -> torch.Tensor:
+        if self.reducer is not None:
+            return self.reducer(self.model, pixels, self.budget)
         visual, _ = self.model.image_tokens(pixels)
         if self.budget is None:
             return visual
         ones = torch.ones(visual.shape[:2], dtype=torch.long)
-        return compress(self.model, self.f2b, visual, ones, self.prompt_ids, self.budget)
+        return self.kept(compress(self.model, self.f2b, visual, ones, self.prompt_ids, self.budget))
 
     @property
     def adapter(self) -> int:
-        return ADAPTER_BASE if self.budget is None else self.f2b.generate_adapter()
+        return self.f2b.generate_adapter() if self.compressed else ADAPTER_BASE
 
     def answer(self, tokens: torch.Tensor, questions: Sequence[str], max_new: int) -> List[str]:
         rows = [chat_row(self.tok, [(q, "")]) for q in questions]
@@ -71,16 +84,16 @@ class Reader:
 
     @torch.no_grad()
     def embed_images(self, pixels: torch.Tensor) -> torch.Tensor:
-        if self.budget is not None:
+        if self.compressed:
             return Glimpse.retrieval_embedding(self.image_tokens(pixels))
         return self.e5v(self.image_tokens(pixels), E5V_IMAGE_PROMPT)
 
     @torch.no_grad()
     def embed_texts(self, texts: Sequence[str]) -> torch.Tensor:
         ids, mask = text_rows(self.tok, texts)
-        if self.budget is not None:
-            return Glimpse.retrieval_embedding(compress(self.model, self.f2b, self.model.embed(ids), mask, self.prompt_ids,
-                                                        self.budget))
+        if self.compressed:  # a caption's compressed tokens, masked like the image's
+            comp = compress(self.model, self.f2b, self.model.embed(ids), mask, self.prompt_ids, self.budget)
+            return Glimpse.retrieval_embedding(self.kept(comp))
         return self.e5v(self.model.embed(ids), E5V_TEXT_PROMPT, mask)
 
     def e5v(self, content: torch.Tensor, prompt: str, content_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -148,6 +161,11 @@ def evaluate(model: Glimpse, tok: Tokenizer, f2b: Optional[Fwd2BotConfig], ds: W
     readers = {"base": Reader(model, tok, f2b, None)}
     if f2b is not None:
         readers.update({f"fwd2bot-{k}": Reader(model, tok, f2b, k) for k in budgets})
+    return score_readers(readers, ds, images, batch)
+
+
+def score_readers(readers: Dict[str, Reader], ds: WorldDataset, images: int, batch: int = 32) -> dict:
+    """Every reader over the first `images` test images, graded by the world's scorers."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         runs = {name: collect(r, ds, images, batch, work, name) for name, r in readers.items()}
