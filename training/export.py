@@ -78,7 +78,7 @@ def export_graphs(model: Glimpse, out: Path) -> None:
     b, t, p = 2, 5, 3
     past = []
     for _ in range(cfg.layers):
-        past += [torch.randn(b, cfg.heads, p, cfg.head_dim), torch.randn(b, cfg.heads, p, cfg.head_dim)]
+        past += [torch.randn(b, cfg.key_value_heads, p, cfg.head_dim), torch.randn(b, cfg.key_value_heads, p, cfg.head_dim)]
     args = (torch.randn(b, t, cfg.dim), torch.ones(b, p + t, dtype=torch.long),
             torch.arange(p, p + t)[None].expand(b, -1).contiguous(), torch.tensor(ADAPTER_COMPRESS),
             torch.tensor(1), *past)

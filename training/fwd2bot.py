@@ -124,7 +124,7 @@ def lm_loss(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, labels: torch.T
 def info_nce(model: Glimpse, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Symmetric InfoNCE on cosine similarity; a, b: [B, D] normalised."""
     logits = a @ b.t() * model.logit_scale.exp().clamp(max=100)
-    target = torch.arange(a.shape[0])
+    target = torch.arange(a.shape[0], device=a.device)
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
 
 
@@ -220,7 +220,7 @@ def greedy(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, adapter: int, eo
     token = model.logits(hidden[:, -1]).argmax(-1)
     last = pos[:, -1]
     out: List[List[int]] = [[] for _ in range(x.shape[0])]
-    done = torch.zeros(x.shape[0], dtype=torch.bool)
+    done = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
     for _ in range(max_new):
         for b in range(x.shape[0]):
             if not done[b]:
@@ -228,7 +228,7 @@ def greedy(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, adapter: int, eo
         done |= token == eos_id
         if bool(done.all()):
             break
-        mask = torch.cat([mask, torch.ones(x.shape[0], 1, dtype=torch.long)], 1)
+        mask = torch.cat([mask, torch.ones(x.shape[0], 1, dtype=torch.long, device=x.device)], 1)
         last = last + 1
         hidden, past = model.decoder(model.embed(token)[:, None], mask, last[:, None], adapter_t, past)
         token = model.logits(hidden[:, -1]).argmax(-1)

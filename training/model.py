@@ -382,13 +382,13 @@ class Glimpse(nn.Module):
         b = prefix.shape[0]
         if head_ids is not None and len(head_ids):
             prefix = torch.cat([self.embed(head_ids)[None].expand(b, -1, -1), prefix], 1)
-            prefix_mask = torch.cat([torch.ones(b, len(head_ids), dtype=prefix_mask.dtype), prefix_mask], 1)
+            prefix_mask = torch.cat([torch.ones(b, len(head_ids), dtype=prefix_mask.dtype, device=prefix.device), prefix_mask], 1)
         k = self.cfg.summary_tokens if budget is None else budget
         prompt = self.embed(prompt_ids)[None].expand(b, -1, -1)
         summary = self.summary[:k][None].expand(b, -1, -1)
         prefix, pmask = left_align(prefix, prefix_mask)  # each row's prefix ends right before the prompt
         x = torch.cat([prefix, prompt, summary], 1)
-        mask = torch.cat([pmask, torch.ones(b, prompt.shape[1] + k, dtype=torch.long)], 1)
+        mask = torch.cat([pmask, torch.ones(b, prompt.shape[1] + k, dtype=torch.long, device=pmask.device)], 1)
         hidden = self.run(x, mask, adapter, bidirectional)
         return hidden[:, -k:]
 
@@ -402,9 +402,10 @@ def left_align(x: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch
     x: [B, T, D], mask: [B, T] (1 = real) -> the same shapes, padding first."""
     t = x.shape[1]
     lengths = mask.sum(1)
-    idx = (torch.arange(t)[None, :] - (t - lengths)[:, None]) % t                  # [B, T]
+    cols = torch.arange(t, device=x.device)[None, :]
+    idx = (cols - (t - lengths)[:, None]) % t                                       # [B, T]
     x = x.gather(1, idx[..., None].expand(-1, -1, x.shape[2]))
-    return x, (torch.arange(t)[None, :] >= (t - lengths)[:, None]).long()
+    return x, (cols >= (t - lengths)[:, None]).long()
 
 
 def splice(rows: torch.Tensor, at: int, inserted: torch.Tensor) -> torch.Tensor:

@@ -16,10 +16,10 @@ from typing import Dict, Iterable, Optional
 import numpy as np
 import torch
 
-# safetensors dtype -> (numpy dtype of the raw bytes, torch dtype); BF16 is read as uint16 and widened.
+# safetensors dtype -> (numpy dtype of the raw bytes, torch dtype); BF16 is read as int16 and reinterpreted.
 _DTYPES = {
     "F64": (np.dtype("<f8"), torch.float64), "F32": (np.dtype("<f4"), torch.float32),
-    "F16": (np.dtype("<f2"), torch.float16), "BF16": (np.dtype("<u2"), torch.bfloat16),
+    "F16": (np.dtype("<f2"), torch.float16), "BF16": (np.dtype("<i2"), torch.bfloat16),
     "I64": (np.dtype("<i8"), torch.int64), "I32": (np.dtype("<i4"), torch.int32),
     "I16": (np.dtype("<i2"), torch.int16), "I8": (np.dtype("i1"), torch.int8),
     "U8": (np.dtype("u1"), torch.uint8), "BOOL": (np.dtype("?"), torch.bool),
