@@ -6,8 +6,10 @@ ablations use these; nothing imports train.py.
 from __future__ import annotations
 
 import math
+import os
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Optional
 
 import torch
@@ -206,6 +208,22 @@ def trainable(model: Glimpse, stage: int, f2b: Optional[Fwd2BotConfig] = None) -
         else:
             p.requires_grad = is_fwd2bot_parameter(name)
     return [p for p in model.parameters() if p.requires_grad]
+
+
+# ----------------------------------------------------------------------------- schedule and checkpoints
+
+def lr_at(step: int, steps: int, peak: float, warmup: int) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, steps - warmup)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def save_checkpoint(path: Path, payload: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)  # a kill mid-save never leaves a torn checkpoint
 
 
 # ----------------------------------------------------------------------------- decoding

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import random
 import sys
 import time
@@ -25,23 +23,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import COMPRESS_PROMPT, PROMPTS, DatasetError, WorldDataset  # noqa: E402
 from fwd2bot import (STAGE2_MODEL_FIELDS, Fwd2BotConfig, attach_single_forward, is_fwd2bot_parameter,  # noqa: E402
-                     stage1_step, stage2_step, trainable)
+                     lr_at, save_checkpoint, stage1_step, stage2_step, trainable)
 from model import Glimpse, ModelConfig, count_parameters  # noqa: E402
 from probes import SceneProbe, VisionProbe  # noqa: E402
 from tokenizer import Tokenizer, world_words  # noqa: E402
-
-def lr_at(step: int, steps: int, peak: float, warmup: int) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    progress = (step - warmup) / max(1, steps - warmup)
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
-
-
-def save_checkpoint(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)  # a kill mid-save never leaves a torn checkpoint
-
 
 def build_model(args, run: Path) -> Tuple[Glimpse, Tokenizer, dict]:
     """A fresh stage-1 model, or a stage-2 model on a finished stage-1 base."""
