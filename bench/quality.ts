@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { generationPrompt } from '../main/engine/chatTemplate.ts';
 import { Fwd2BotModel, meanEmbedding } from '../main/engine/fwd2bot.ts';
 import { loadPack } from '../main/engine/pack.ts';
 import { writeDataset } from '../world/dataset.ts';
@@ -82,8 +83,8 @@ function clsSelect(tokens: Float32Array, patches: Float32Array, cls: Float32Arra
 
 /** E5-V: "<s> USER: <content> Summary above … in one word: ASSISTANT:" -> last hidden state, normalised. */
 async function e5v(content: Float32Array, prompt: string): Promise<Float32Array> {
-  const st = m.special_tokens;
-  const x = new Float32Array([...model.embed([st['<s>'], st['USER:']]), ...content, ...model.embed([...model.tokenizer.encode(prompt), st['ASSISTANT:']])]);
+  const { head, tail } = generationPrompt(model.pack.spec, (text) => model.tokenizer.encode(text), prompt);
+  const x = new Float32Array([...model.embed(head), ...content, ...model.embed(tail)]);
   const t = x.length / d;
   const out = await model.forward({ embeds: x, batch: 1, mask: new Array(t).fill(1), positions: Array.from({ length: t }, (_, i) => i), adapter: m.adapters.base });
   return meanEmbedding(out.hidden, d, 1, t - 1);

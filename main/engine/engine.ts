@@ -50,8 +50,7 @@ export class Engine {
   }
 
   private imageSpec() {
-    const img = this.model.pack.manifest.image;
-    return { size: img.size, mean: img.mean, std: img.std, resize: img.resize };
+    return this.model.pack.spec.image;
   }
 
   /**

@@ -3,7 +3,9 @@
 // code, and the KV-cache decoding loop written out.
 import os from 'node:os';
 import ort from 'onnxruntime-node';
-import { readFloat32, type Pack } from './pack.ts';
+import { compressLead, generationPrompt } from './chatTemplate.ts';
+import { EmbeddingTable } from './embeddings.ts';
+import type { Pack } from './pack.ts';
 import { sampler, TokenStream, type Generation, type SamplingOptions } from './sampling.ts';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.ts';
 
@@ -83,7 +85,7 @@ export class Fwd2BotModel {
     private readonly vision: ort.InferenceSession,
     private readonly llm: ort.InferenceSession,
     readonly tokenizer: TextTokenizer,
-    private readonly embedTable: Float32Array,
+    private readonly embedTable: EmbeddingTable,
     private readonly summary: Float32Array,
     readonly info: RuntimeInfo,
   ) {
@@ -118,8 +120,13 @@ export class Fwd2BotModel {
     if (sessions === null) throw new Error(`model pack "${pack.id}": no execution provider could load it: ${tried.map((t) => `${t.provider}: ${t.error}`).join('; ')}`);
     const [vision, llm] = sessions;
     checkGraphs(pack, vision, llm);
-    const model = new Fwd2BotModel(pack, vision, llm, loadTokenizer(pack), readFloat32(pack.file(pack.manifest.tensors.embed_tokens.file)),
-      readFloat32(pack.file(pack.manifest.tensors.summary.file)), { pack: pack.id, provider, tried, threads: { intraOp, interOp: 1, spinning } });
+    const { embed_tokens: table, summary: summaryTensor } = pack.manifest.tensors;
+    const { vocab_size: vocab, hidden } = pack.manifest.dims;
+    const embeddings = EmbeddingTable.read(pack.file(table.file), table.dtype, vocab, hidden);
+    const k = pack.manifest.summary.tokens;
+    const summary = EmbeddingTable.read(pack.file(summaryTensor.file), summaryTensor.dtype, k, hidden).lookup(Array.from({ length: k }, (_, i) => i));
+    const model = new Fwd2BotModel(pack, vision, llm, loadTokenizer(pack), embeddings,
+      summary, { pack: pack.id, provider, tried, threads: { intraOp, interOp: 1, spinning } });
     return model;
   }
 
@@ -129,12 +136,7 @@ export class Fwd2BotModel {
 
   /** Token embeddings of `ids`, [n, d]. */
   embed(ids: readonly number[]): Float32Array {
-    const out = new Float32Array(ids.length * this.d);
-    ids.forEach((id, i) => {
-      if (id < 0 || id >= this.pack.manifest.dims.vocab_size) throw new Error(`token id ${id} is outside the vocabulary`);
-      out.set(this.embedTable.subarray(id * this.d, (id + 1) * this.d), i * this.d);
-    });
-    return out;
+    return this.embedTable.lookup(ids);
   }
 
   /** pixels: [B, 3, S, S] -> image tokens [B, V, d] and CLS [B, dv]. */
@@ -186,15 +188,16 @@ export class Fwd2BotModel {
   }
 
   /**
-   * Pass 1 over rows of different lengths: [prefix ; compress prompt ; summary tokens],
-   * each row's padding moved to the front (positions count real tokens only), as in
-   * training. Returns the last-layer outputs at the summary positions, [B, k, d].
+   * Pass 1 over rows of different lengths: [bos if the pack says so ; prefix ; compress
+   * prompt ; summary tokens], each row's padding moved to the front (positions count real
+   * tokens only), as in training. Returns the last-layer outputs at the summary positions, [B, k, d].
    */
   async compress(prefixes: readonly Float32Array[], budget = this.k): Promise<Float32Array> {
     const d = this.d;
     const prompt = this.embed(this.tokenizer.encode(this.pack.manifest.prompts.compress));
     const summary = this.summary.subarray(0, budget * d);
-    const lengths = prefixes.map((p) => p.length / d);
+    const lead = this.embed(compressLead(this.pack.spec));
+    const lengths = prefixes.map((p) => (lead.length + p.length) / d);
     const longest = Math.max(...lengths);
     const row = longest + prompt.length / d + budget;
     const batch = prefixes.length;
@@ -203,7 +206,8 @@ export class Fwd2BotModel {
     const positions: number[] = [];
     prefixes.forEach((p, b) => {
       const pad = longest - (lengths[b] as number);
-      x.set(p, (b * row + pad) * d);
+      x.set(lead, (b * row + pad) * d);
+      x.set(p, (b * row + pad) * d + lead.length);
       x.set(prompt, (b * row + longest) * d);
       x.set(summary, (b * row + row - budget) * d);
       for (let t = 0; t < row; t++) {
@@ -226,10 +230,10 @@ export class Fwd2BotModel {
 
   /** Texts through pass 1: normalised retrieval embeddings, one per text. */
   async embedTexts(texts: readonly string[]): Promise<Float32Array[]> {
-    const unk = this.pack.manifest.special_tokens['<unk>'];
+    const empty = this.pack.spec.emptyText;
     const prefixes = texts.map((t) => {
       const ids = this.tokenizer.encode(t);
-      return this.embed(ids.length > 0 ? ids : [unk]);
+      return this.embed(ids.length > 0 ? ids : [empty]);
     });
     const out = await this.compress(prefixes);
     return texts.map((_, b) => meanEmbedding(out, this.d, this.k, b * this.k));
@@ -241,12 +245,12 @@ export class Fwd2BotModel {
    */
   async generate(visual: Float32Array, instruction: string, mode: 'compressed' | 'full', options: GenerateOptions = {},
     onToken?: (text: string) => void): Promise<Generation> {
-    const st = this.pack.manifest.special_tokens;
     const pick = sampler(options);
-    const stream = new TokenStream(this.tokenizer, st['</s>'], options.maxNewTokens ?? 64, options.signal, onToken);
+    const stream = new TokenStream(this.tokenizer, this.pack.spec.stopIds, options.maxNewTokens ?? 64, options.signal, onToken);
     const adapter = mode === 'full' ? this.pack.manifest.adapters.base : this.pack.manifest.adapters.generate;
-    const head = this.embed([st['<s>'], st['USER:']]);
-    const tail = this.embed([...this.tokenizer.encode(instruction), st['ASSISTANT:']]);
+    const prompt = generationPrompt(this.pack.spec, (text) => this.tokenizer.encode(text), instruction);
+    const head = this.embed(prompt.head);
+    const tail = this.embed(prompt.tail);
     const x = new Float32Array(head.length + visual.length + tail.length);
     x.set(head, 0);
     x.set(visual, head.length);

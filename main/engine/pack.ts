@@ -5,9 +5,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { PACK_VERSIONS, resolveSpec, type ManifestView, type PackSpec } from './packSpec.ts';
 
 export const PACK_FORMAT = 'glimpse-model-pack';
-export const PACK_VERSION = 1;
+/** The newest format version this engine reads; every version in PACK_VERSIONS loads. */
+export const PACK_VERSION = PACK_VERSIONS[PACK_VERSIONS.length - 1];
 
 export class PackError extends Error {
   override name = 'PackError';
@@ -16,7 +18,9 @@ export class PackError extends Error {
   }
 }
 
-const tensorFile = z.object({ file: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.literal('float32') });
+const tensorFile = z.object({ file: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.enum(['float32', 'float16']) });
+/** Version 2: the files a graph keeps its weights in, beside it (plain names, listed in `files`). */
+const graphSpec = z.object({ file: z.string(), inputs: z.array(z.string()), outputs: z.array(z.string()), external_data: z.array(z.string()).optional() });
 
 export const PackSchema = z.object({
   format: z.literal(PACK_FORMAT),
@@ -31,6 +35,7 @@ export const PackSchema = z.object({
     heads: z.number().int().positive(),
     head_dim: z.number().int().positive(),
     vocab_size: z.number().int().positive(),
+    kv_heads: z.number().int().positive().optional(),
   }),
   image: z.object({
     size: z.number().int().positive(),
@@ -38,19 +43,14 @@ export const PackSchema = z.object({
     mean: z.tuple([z.number(), z.number(), z.number()]),
     std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
     layout: z.literal('NCHW'),
-    resize: z.enum(['fill', 'cover', 'contain']),
+    resize: z.enum(['fill', 'cover', 'contain', 'pad-to-square']),
   }),
   prompts: z.object({ compress: z.string(), caption: z.string(), e5v_image: z.string(), e5v_text: z.string() }),
-  special_tokens: z.object({
-    '<pad>': z.number().int(), '<unk>': z.number().int(), '<s>': z.number().int(), '</s>': z.number().int(),
-    '<image>': z.number().int(), 'USER:': z.number().int(), 'ASSISTANT:': z.number().int(),
-  }),
+  // By string in version 1, by role in version 2: packSpec.ts checks each version's set.
+  special_tokens: z.record(z.string(), z.number().int().nullable()),
   summary: z.object({ tokens: z.number().int().positive(), budgets: z.array(z.number().int().positive()).nonempty(), prefix_budgets: z.boolean() }),
   adapters: z.object({ base: z.number().int(), compress: z.number().int(), generate: z.number().int() }),
-  graphs: z.object({
-    vision: z.object({ file: z.string(), inputs: z.array(z.string()), outputs: z.array(z.string()) }),
-    llm: z.object({ file: z.string(), inputs: z.array(z.string()), outputs: z.array(z.string()) }),
-  }),
+  graphs: z.object({ vision: graphSpec, llm: graphSpec }),
   tensors: z.object({ embed_tokens: tensorFile, summary: tensorFile }),
   tokenizer: z.object({ file: z.string(), config: z.string() }),
   parity: z.string(),
@@ -67,6 +67,8 @@ export interface Pack {
   cacheKey: string;
   dir: string;
   manifest: PackManifest;
+  /** What the engine runs on, the same for every format version (packSpec.ts). */
+  spec: PackSpec;
   file(name: string): string;
 }
 
@@ -96,8 +98,8 @@ export function loadPack(dir: string, options: { verifyHashes?: boolean } = {}):
     throw new PackError(name, `pack.json is not valid JSON (${(err as Error).message})`);
   }
   const version = (raw as { version?: unknown } | null)?.version;
-  if (typeof version === 'number' && version !== PACK_VERSION) {
-    throw new PackError(name, `format version ${version} is not supported (this Glimpse reads version ${PACK_VERSION})`);
+  if (typeof version === 'number' && !(PACK_VERSIONS as readonly number[]).includes(version)) {
+    throw new PackError(name, `format version ${version} is not supported (this Glimpse reads versions ${PACK_VERSIONS.join(' and ')})`);
   }
   const parsed = PackSchema.safeParse(raw);
   if (!parsed.success) {
@@ -111,8 +113,13 @@ export function loadPack(dir: string, options: { verifyHashes?: boolean } = {}):
     if (!resolved.startsWith(path.resolve(dir) + path.sep)) throw new PackError(id, `file ${rel} points outside the pack`);
     return resolved;
   };
+  // onnxruntime reads external data relative to the graph and refuses paths that leave its folder.
+  const external = [manifest.graphs.vision, manifest.graphs.llm].flatMap((g) => (g.external_data ?? []).map((rel) => {
+    if (!/^[^/\\]+$/.test(rel) || rel === '.' || rel === '..') throw new PackError(id, `external data file ${rel} must be a plain file name beside its graph`);
+    return path.posix.join(path.posix.dirname(g.file), rel);
+  }));
   const needed = [manifest.graphs.vision.file, manifest.graphs.llm.file, manifest.tensors.embed_tokens.file,
-    manifest.tensors.summary.file, manifest.tokenizer.file, manifest.tokenizer.config];
+    manifest.tensors.summary.file, manifest.tokenizer.file, manifest.tokenizer.config, ...external];
   for (const rel of needed) if (!(rel in manifest.files)) throw new PackError(id, `pack.json does not list ${rel} in files`);
   for (const [rel, info] of Object.entries(manifest.files)) {
     const full = file(rel);
@@ -127,14 +134,19 @@ export function loadPack(dir: string, options: { verifyHashes?: boolean } = {}):
   };
   expect('embed_tokens', manifest.tensors.embed_tokens.shape, [d.vocab_size, d.hidden]);
   expect('summary', manifest.tensors.summary.shape, [manifest.summary.tokens, d.hidden]);
-  expect('heads x head_dim', [d.heads * d.head_dim], [d.hidden]);
   for (const t of [manifest.tensors.embed_tokens, manifest.tensors.summary]) {
     const bytes = fs.statSync(file(t.file)).size;
-    const want = t.shape.reduce((a, b) => a * b, 1) * 4;
+    const want = t.shape.reduce((a, b) => a * b, 1) * (t.dtype === 'float16' ? 2 : 4);
     if (bytes !== want) throw new PackError(id, `dims mismatch: ${t.file} holds ${bytes} bytes, shape ${t.shape.join('x')} needs ${want}`);
   }
   if (manifest.summary.budgets.some((b) => b > manifest.summary.tokens)) throw new PackError(id, 'a budget exceeds the number of summary tokens');
-  return { id, cacheKey: `${id}@${packRevision(manifest.files, manifestText)}`, dir, manifest, file };
+  let spec: PackSpec;
+  try {
+    spec = resolveSpec(raw as ManifestView);
+  } catch (err) {
+    throw new PackError(id, (err as Error).message);
+  }
+  return { id, cacheKey: `${id}@${packRevision(manifest.files, manifestText)}`, dir, manifest, spec, file };
 }
 
 /**

@@ -68,9 +68,15 @@ export function sampler(options: SamplingOptions): (logits: Float32Array) => num
 export class TokenStream {
   readonly ids: number[] = [];
   private text = '';
+  /** What onToken has been given: the text without a trailing incomplete character. */
+  private sent = '';
+  private readonly stops: ReadonlySet<number>;
 
-  constructor(private readonly tokenizer: TextTokenizer, private readonly eos: number, private readonly maxNew: number,
-    private readonly signal?: AbortSignal, private readonly onToken?: (text: string) => void) {}
+  /** `eos`: the id, or ids (pack format 2's stop_ids), that end an answer. */
+  constructor(private readonly tokenizer: TextTokenizer, eos: number | readonly number[], private readonly maxNew: number,
+    private readonly signal?: AbortSignal, private readonly onToken?: (text: string) => void) {
+    this.stops = new Set(typeof eos === 'number' ? [eos] : eos);
+  }
 
   /** Throws GenerationAborted once the caller has cancelled. */
   checkCancelled(): void {
@@ -79,12 +85,14 @@ export class TokenStream {
 
   /** Takes the next token; returns the finished generation, or null to go on. */
   push(next: number): Generation | null {
-    if (next === this.eos) return { text: this.text, ids: this.ids, finish: 'eos' };
+    if (this.stops.has(next)) return { text: this.text, ids: this.ids, finish: 'eos' };
     this.ids.push(next);
-    const decoded = this.tokenizer.decode(this.ids);
+    this.text = this.tokenizer.decode(this.ids);
+    // Byte-level BPE splits a character over tokens; until its last byte comes it decodes as U+FFFD: hold that back.
+    const ready = this.text.replace(/\uFFFD+$/, '');
     // A word-level decode can rewrite the end (punctuation glued on): send only what is new.
-    if (decoded.length > this.text.length) this.onToken?.(decoded.startsWith(this.text) ? decoded.slice(this.text.length) : decoded);
-    this.text = decoded;
+    if (ready.length > this.sent.length) this.onToken?.(ready.startsWith(this.sent) ? ready.slice(this.sent.length) : ready);
+    this.sent = ready;
     return this.ids.length >= this.maxNew ? { text: this.text, ids: this.ids, finish: 'length' } : null;
   }
 }

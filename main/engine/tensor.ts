@@ -8,7 +8,13 @@ export interface ImageSpec {
   size: number;
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
-  resize: 'fill' | 'cover' | 'contain';
+  /** 'pad-to-square' (pack format 2, LLaVA-1.5): the photo inside the square, the rest `padColour`. */
+  resize: 'fill' | 'cover' | 'contain' | 'pad-to-square';
+  padColour?: readonly [number, number, number];
+  /** The resampling kernel (pack format 2); sharp's default (lanczos3) when absent. */
+  resample?: 'bicubic' | 'bilinear';
+  /** Factor from 0..255 to the normalised range's input; 1/255 when absent. */
+  rescale?: number;
 }
 
 export interface PrepareOptions extends DecodeOptions {
@@ -22,13 +28,17 @@ export type PreparedImage = { ok: true; pixels: Float32Array } | { ok: false; er
 export async function prepareImage(input: string | Buffer, spec: ImageSpec, options: PrepareOptions = {}): Promise<Float32Array> {
   const luts = normaliser(spec);
   const { size } = spec;
-  const fit = spec.resize === 'contain' ? 'inside' : spec.resize;
-  const { data, width, height } = await decodeToRgb(input, options, (img) => img.resize(size, size, { fit, position: 'centre' }));
-  if (width > size || height > size || (spec.resize !== 'contain' && (width !== size || height !== size))) {
+  const padded = spec.resize === 'contain' || spec.resize === 'pad-to-square';
+  const fit = padded ? 'inside' : spec.resize as 'fill' | 'cover';
+  const kernel = spec.resample === undefined ? {} : { kernel: spec.resample === 'bicubic' ? 'cubic' as const : 'linear' as const };
+  const { data, width, height } = await decodeToRgb(input, options, (img) => img.resize(size, size, { fit, position: 'centre', ...kernel }));
+  if (width > size || height > size || (!padded && (width !== size || height !== size))) {
     throw new Error(`internal: resized to ${width}x${height}, expected ${size}x${size}`);
   }
-  // 'contain' letterboxes: the padding is the mean colour, which normalises to exactly 0.
-  return toTensor(data, width, height, size, (size - width) >> 1, (size - height) >> 1, luts);
+  // 'contain' letterboxes with the mean colour, which normalises to exactly 0; 'pad-to-square'
+  // with the pack's pad colour (LLaVA's int(255 * mean)), normalised like any pixel.
+  const pad = spec.padColour ? luts.map((lut, c) => lut[spec.padColour![c]!]!) : null;
+  return toTensor(data, width, height, size, (size - width) >> 1, (size - height) >> 1, luts, pad);
 }
 
 /** Many images; one bad image fails alone, order is preserved. Invalid spec or options still throw. */
@@ -61,7 +71,10 @@ export async function prepareImages(inputs: ReadonlyArray<string | Buffer>, spec
  */
 function normaliser(spec: ImageSpec): [Float32Array, Float32Array, Float32Array] {
   if (!Number.isInteger(spec.size) || spec.size < 1 || spec.size > 8192) throw new RangeError(`image size must be an integer in 1..8192, got ${spec.size}`);
-  if (!['fill', 'cover', 'contain'].includes(spec.resize)) throw new RangeError(`resize must be fill, cover or contain, got ${String(spec.resize)}`);
+  if (!['fill', 'cover', 'contain', 'pad-to-square'].includes(spec.resize)) throw new RangeError(`resize must be fill, cover, contain or pad-to-square, got ${String(spec.resize)}`);
+  if (spec.resize === 'pad-to-square' && !spec.padColour?.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) throw new RangeError('pad-to-square needs padColour: three integers 0..255');
+  const rescale = spec.rescale ?? 1 / 255;
+  if (!(rescale > 0) || !Number.isFinite(rescale)) throw new RangeError(`rescale must be a positive number, got ${spec.rescale}`);
   const lut = (c: 0 | 1 | 2): Float32Array => {
     const mean = spec.mean[c];
     const std = spec.std[c];
@@ -69,15 +82,17 @@ function normaliser(spec: ImageSpec): [Float32Array, Float32Array, Float32Array]
     const m = Math.fround(mean);
     const s = Math.fround(std);
     const out = new Float32Array(256);
-    for (let v = 0; v < 256; v++) out[v] = Math.fround(Math.fround(v / 255) - m) / s;
+    for (let v = 0; v < 256; v++) out[v] = Math.fround(Math.fround(spec.rescale === undefined ? v / 255 : v * rescale) - m) / s;
     return out;
   };
   return [lut(0), lut(1), lut(2)];
 }
 
-function toTensor(rgb: Buffer, width: number, height: number, size: number, left: number, top: number, [r, g, b]: Float32Array[]): Float32Array {
+function toTensor(rgb: Buffer, width: number, height: number, size: number, left: number, top: number, [r, g, b]: Float32Array[],
+  pad: number[] | null): Float32Array {
   const plane = size * size;
   const out = new Float32Array(3 * plane);
+  if (pad) pad.forEach((v, c) => out.fill(v, c * plane, (c + 1) * plane));
   for (let y = 0; y < height; y++) {
     let i = y * width * 3;
     let o = (y + top) * size + left;

@@ -29,7 +29,7 @@ test('the test pack itself loads', () => {
 });
 
 const CASES: Array<{ name: string; edit: Parameters<typeof brokenCopy>[1]; error: RegExp }> = [
-  { name: 'wrong format version', edit: { manifest: (m) => { m.version = 2; } }, error: /format version 2 is not supported/ },
+  { name: 'unknown format version', edit: { manifest: (m) => { m.version = 3; } }, error: /format version 3 is not supported \(this Glimpse reads versions 1 and 2\)/ },
   { name: 'not a pack', edit: { manifest: (m) => { m.format = 'something-else'; } }, error: /pack.json is invalid at format/ },
   { name: 'invalid JSON', edit: { files: (d) => fs.writeFileSync(path.join(d, 'pack.json'), '{ "format": ') }, error: /pack.json is not valid JSON/ },
   { name: 'no pack.json', edit: { files: (d) => fs.rmSync(path.join(d, 'pack.json')) }, error: /no pack.json in/ },
