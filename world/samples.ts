@@ -95,3 +95,9 @@ export async function writeSamples(opts: SamplesOptions): Promise<SamplesSidecar
   });
   return sidecar as unknown as SamplesSidecar;
 }
+
+/** A library's "Try sample photos": `count` photos (seed 7, 256 px) written once into `out`; returns the folder of photos. */
+export async function makeSampleLibrary(out: string, count: number): Promise<string> {
+  if (!fs.existsSync(path.join(out, SIDECAR_NAME))) await writeSamples({ count, seed: 7, size: 256, out, force: true });
+  return path.join(out, PHOTOS_DIR);
+}

@@ -1,15 +1,52 @@
-// Catalog operations on the SQLite file: folders, files, photos, tokens. Every
-// write that must stay consistent is one transaction.
+// The catalog layer, part 1: folders, files and photos in the SQLite file, and the
+// views the service reads (timeline, photo info, search candidates), each one
+// query. Every write that must stay consistent is one transaction. Per-pack caches
+// (tokens, failures, captions, questions) are in catalogPack.ts.
 import path from 'node:path';
-import { type Db, getSetting, setSetting } from './db.ts';
+import type { Db } from './db.ts';
 import type { FileIdentity } from './files.ts';
 
 export interface FolderRow { id: number; path: string; available: number }
 export interface FileRow { id: number; folder_id: number; path: string; photo_id: number | null; size: number; mtime_ms: number; status: 'present' | 'missing'; error_code: string | null; error: string | null }
-export interface PendingPhoto { photoId: number; path: string }
+
+/** Why a photo could not be indexed for a pack. */
+export interface Failure { code: string; message: string }
+
+export interface PhotoInfo {
+  id: number;
+  hash: string;
+  /** Present files holding this content, sorted. */
+  paths: string[];
+  takenAt: string | null;
+  width: number | null;
+  height: number | null;
+  /** Whether the pack has tokens for it. */
+  indexed: boolean;
+  /** Why the pack could not index it, if it could not. */
+  failed: Failure | null;
+}
+
+export interface TimelineItem { id: number; takenAt: string | null; failed: Failure | null }
+
+export interface SearchFilter { folderId?: number; from?: string; to?: string }
+
+const PHOTO_INFO = `SELECT p.id, p.hash, p.taken_at AS takenAt, p.width, p.height,
+    (SELECT json_group_array(path) FROM (SELECT f.path FROM files f WHERE f.photo_id = p.id AND f.status = 'present' ORDER BY f.path)) AS paths,
+    EXISTS (SELECT 1 FROM tokens t WHERE t.photo_id = p.id AND t.pack_id = @key) AS indexed,
+    e.code AS failedCode, e.message AS failedMessage
+  FROM photos p LEFT JOIN compress_errors e ON e.photo_id = p.id AND e.pack_id = @key`;
+
+interface PhotoInfoRow { id: number; hash: string; takenAt: string | null; width: number | null; height: number | null; paths: string; indexed: number; failedCode: string | null; failedMessage: string | null }
+
+function toPhotoInfo(r: PhotoInfoRow): PhotoInfo {
+  return {
+    id: r.id, hash: r.hash, takenAt: r.takenAt, width: r.width, height: r.height, paths: JSON.parse(r.paths) as string[],
+    indexed: r.indexed === 1, failed: r.failedCode === null ? null : { code: r.failedCode, message: r.failedMessage ?? '' },
+  };
+}
 
 export class Catalog {
-  constructor(readonly db: Db) {}
+  constructor(private readonly db: Db) {}
 
   addFolder(dir: string): FolderRow {
     this.db.prepare('INSERT INTO folders (path) VALUES (?) ON CONFLICT(path) DO NOTHING').run(dir);
@@ -22,6 +59,16 @@ export class Catalog {
 
   folders(): FolderRow[] {
     return this.db.prepare('SELECT id, path, available FROM folders ORDER BY path').all() as FolderRow[];
+  }
+
+  folder(id: number): FolderRow | undefined {
+    return this.db.prepare('SELECT id, path, available FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
+  }
+
+  /** Every folder with the number of its present files, in one query. */
+  foldersWithCounts(): Array<FolderRow & { files: number }> {
+    return this.db.prepare(`SELECT d.id, d.path, d.available, COUNT(f.id) AS files FROM folders d
+      LEFT JOIN files f ON f.folder_id = d.id AND f.status = 'present' GROUP BY d.id ORDER BY d.path`).all() as Array<FolderRow & { files: number }>;
   }
 
   /** The watched folder a path lives in (the deepest one). */
@@ -43,6 +90,16 @@ export class Catalog {
 
   filesIn(folderId: number): FileRow[] {
     return this.db.prepare('SELECT * FROM files WHERE folder_id = ?').all(folderId) as FileRow[];
+  }
+
+  /** Paths by status (present or missing), sorted. */
+  paths(status: FileRow['status']): string[] {
+    return this.db.prepare('SELECT path FROM files WHERE status = ? ORDER BY path').pluck().all(status) as string[];
+  }
+
+  /** Present files that could not be read, with their folder: re-read on every rescan. */
+  unreadableFiles(): Array<{ path: string; folderId: number }> {
+    return this.db.prepare("SELECT path, folder_id AS folderId FROM files WHERE error_code IS NOT NULL AND status = 'present' ORDER BY path").all() as Array<{ path: string; folderId: number }>;
   }
 
   /** A readable photo file: its photo (found by content hash, or new) and its file row. */
@@ -76,68 +133,45 @@ export class Catalog {
     this.db.prepare('DELETE FROM files WHERE path = ?').run(filePath);
   }
 
-  /** Photos with a present file and neither tokens nor an error for `packId`, oldest first. */
-  pending(packId: string, limit: number): PendingPhoto[] {
-    return this.db.prepare(`SELECT p.id AS photoId, MIN(f.path) AS path FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'present'
-      WHERE NOT EXISTS (SELECT 1 FROM tokens t WHERE t.photo_id = p.id AND t.pack_id = ?)
-        AND NOT EXISTS (SELECT 1 FROM compress_errors e WHERE e.photo_id = p.id AND e.pack_id = ?)
-      GROUP BY p.id ORDER BY p.id LIMIT ?`).all(packId, packId, limit) as PendingPhoto[];
+  /** Every photo with a file present, newest first (undated last), with why `key`'s pack could not index it. */
+  timeline(key: string): TimelineItem[] {
+    const rows = this.db.prepare(`SELECT p.id, p.taken_at AS takenAt, e.code, e.message FROM photos p
+      LEFT JOIN compress_errors e ON e.photo_id = p.id AND e.pack_id = ?
+      WHERE EXISTS (SELECT 1 FROM files f WHERE f.photo_id = p.id AND f.status = 'present')
+      ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.id DESC`).all(key) as Array<{ id: number; takenAt: string | null; code: string | null; message: string | null }>;
+    return rows.map((r) => ({ id: r.id, takenAt: r.takenAt, failed: r.code === null ? null : { code: r.code, message: r.message ?? '' } }));
   }
 
-  /** Drops the caches an earlier revision of this pack wrote (`id` alone, or `id@old`): the
-   * weights that could read them are gone. The question history is kept. The purge scans
-   * whole tables, so it runs only when the revision differs from the one purged last time. */
-  forgetOtherRevisions(id: string, cacheKey: string): number {
-    const setting = `revision:${id}`;
-    if (getSetting(this.db, setting) === cacheKey) return 0;
-    let dropped = 0;
-    this.db.transaction(() => {
-      for (const table of ['tokens', 'captions', 'compress_errors']) {
-        dropped += this.db.prepare(`DELETE FROM ${table} WHERE (pack_id = ? OR substr(pack_id, 1, ?) = ?) AND pack_id != ?`)
-          .run(id, id.length + 1, `${id}@`, cacheKey).changes;
-      }
-      setSetting(this.db, setting, cacheKey);
-    })();
-    return dropped;
+  /** One photo as the views show it (the token blob is not read), or undefined. */
+  photo(id: number, key: string): PhotoInfo | undefined {
+    const row = this.db.prepare(`${PHOTO_INFO} WHERE p.id = @id`).get({ id, key }) as PhotoInfoRow | undefined;
+    return row && toPhotoInfo(row);
   }
 
-  storeTokens(packId: string, photoId: number, tokens: Uint8Array, embedding: Float32Array): void {
-    this.db.prepare('INSERT OR REPLACE INTO tokens (photo_id, pack_id, tokens, embedding) VALUES (?, ?, ?, ?)')
-      .run(photoId, packId, Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength), Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength));
+  /** Many photos in one query, in the order of `ids` (unknown ids are left out). */
+  photos(ids: readonly number[], key: string): PhotoInfo[] {
+    if (ids.length === 0) return [];
+    const rows = this.db.prepare(`${PHOTO_INFO} WHERE p.id IN (SELECT value FROM json_each(@ids))`).all({ ids: JSON.stringify(ids), key }) as PhotoInfoRow[];
+    const byId = new Map(rows.map((r) => [r.id, toPhotoInfo(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
-  storeCompressError(packId: string, photoId: number, code: string, message: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO compress_errors (photo_id, pack_id, code, message) VALUES (?, ?, ?, ?)').run(photoId, packId, code, message);
+  /** The photos a search may return: a present file, within the filters. A date without a time means that whole day. */
+  searchable(filter: SearchFilter = {}): Set<number> {
+    const to = filter.to === undefined ? null : filter.to.length === 10 ? `${filter.to}T23:59:59` : filter.to;
+    const ids = this.db.prepare(`SELECT DISTINCT f.photo_id FROM files f JOIN photos p ON p.id = f.photo_id
+      WHERE f.status = 'present' AND (@folder IS NULL OR f.folder_id = @folder)
+        AND (@from IS NULL OR p.taken_at >= @from) AND (@to IS NULL OR p.taken_at <= @to)`)
+      .pluck().all({ folder: filter.folderId ?? null, from: filter.from ?? null, to }) as number[];
+    return new Set(ids);
   }
 
-  tokens(photoId: number, packId: string): Uint8Array | null {
-    const row = this.db.prepare('SELECT tokens FROM tokens WHERE photo_id = ? AND pack_id = ?').get(photoId, packId) as { tokens: Buffer } | undefined;
-    return row ? new Uint8Array(row.tokens) : null;
+  setting(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
   }
 
-  counts(packId: string): { photos: number; files: number; missing: number; indexed: number; failed: number; pending: number } {
-    const one = (sql: string, ...args: unknown[]) => (this.db.prepare(sql).get(...args) as { n: number }).n;
-    const photos = one("SELECT COUNT(DISTINCT photo_id) AS n FROM files WHERE status = 'present' AND photo_id IS NOT NULL");
-    const indexed = one(`SELECT COUNT(*) AS n FROM tokens t WHERE t.pack_id = ? AND EXISTS (SELECT 1 FROM files f WHERE f.photo_id = t.photo_id AND f.status = 'present')`, packId);
-    const failedPhotos = one(`SELECT COUNT(*) AS n FROM compress_errors e WHERE e.pack_id = ? AND EXISTS (SELECT 1 FROM files f WHERE f.photo_id = e.photo_id AND f.status = 'present')`, packId);
-    const failedFiles = one("SELECT COUNT(*) AS n FROM files WHERE error_code IS NOT NULL AND status = 'present'");
-    return {
-      photos,
-      files: one("SELECT COUNT(*) AS n FROM files WHERE status = 'present'"),
-      missing: one("SELECT COUNT(*) AS n FROM files WHERE status = 'missing'"),
-      indexed,
-      failed: failedPhotos + failedFiles,
-      pending: photos - indexed - failedPhotos,
-    };
-  }
-
-  /** Every file or photo that failed, with its reason. */
-  errors(packId: string): Array<{ path: string; code: string; message: string }> {
-    return this.db.prepare(`
-      SELECT path, error_code AS code, error AS message FROM files WHERE error_code IS NOT NULL AND status = 'present'
-      UNION ALL
-      SELECT MIN(f.path), e.code, e.message FROM compress_errors e JOIN files f ON f.photo_id = e.photo_id AND f.status = 'present'
-        WHERE e.pack_id = ? GROUP BY e.photo_id
-      ORDER BY path`).all(packId) as Array<{ path: string; code: string; message: string }>;
+  setSetting(key: string, value: string): void {
+    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 }

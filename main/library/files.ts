@@ -14,6 +14,39 @@ export function isIgnoredName(name: string): boolean {
   return name.startsWith('.') || name.startsWith('~$') || SYSTEM_FILES.has(name.toLowerCase()) || name === '@eaDir' || name === '$RECYCLE.BIN';
 }
 
+/** Whether `p` is a folder now (false when it is gone or cannot be read). */
+export function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A name whose bytes are not valid UTF-8 (possible on Linux and other Unix file
+ * systems) cannot be opened through a JavaScript string: it decodes with U+FFFD in
+ * place of the bad bytes. Such files are listed as failed with this reason, never skipped.
+ */
+export function undecodableName(file: string): FileProblem {
+  return new FileProblem('bad-name', `${file} has a name that is not valid UTF-8 (shown with \uFFFD for the bytes that are not), so Glimpse cannot open it: rename the file to index it`);
+}
+
+/** Whether the entry `file` names is one whose real name is not valid UTF-8 (its name as given has U+FFFD in it). */
+export function hasUndecodableName(file: string): boolean {
+  if (!file.includes('\uFFFD')) return false;
+  try {
+    const base = path.basename(file);
+    return fs.readdirSync(path.dirname(file), { encoding: 'buffer' }).some((raw) => !isUtf8(raw) && raw.toString('utf8') === base);
+  } catch {
+    return false;
+  }
+}
+
+export function isUtf8(name: Buffer): boolean {
+  return Buffer.from(name.toString('utf8'), 'utf8').equals(name);
+}
+
 export function isPhotoPath(file: string): boolean {
   return PHOTO_EXTENSIONS.has(path.extname(file).toLowerCase()) && !isIgnoredName(path.basename(file));
 }

@@ -1,21 +1,24 @@
-// The photo library service: folders and watching, the catalog, the indexing
-// queue, search, captions and questions. Plain Node; the engine runs in its own
-// process behind EngineClient.
+// The photo library service: folders and watching, the indexing queue, search,
+// captions and questions, over the catalog layer (catalog.ts, catalogPack.ts, which
+// hold every SQL statement). Plain Node; the engine runs in its own process behind
+// EngineClient.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineClient, type SpawnEngine } from '../engine/client.ts';
 import type { EngineInfo } from '../engine/engine.ts';
 import type { RuntimeOptions } from '../engine/fwd2bot.ts';
-import { discoverPacks, type DiscoveredPack } from '../engine/pack.ts';
-import { PHOTOS_DIR, SIDECAR_NAME, writeSamples } from '../../world/samples.ts';
-import { Catalog, type FolderRow } from './catalog.ts';
-import { getSetting, openDb, setSetting, type Db } from './db.ts';
-import { IndexQueue, type IndexProgress } from './queue.ts';
+import { discoverPacks, type Pack } from '../engine/pack.ts';
+import { Catalog, type FolderRow, type PhotoInfo, type SearchFilter, type TimelineItem } from './catalog.ts';
+import { PackCache, type Counts, type QuestionRow } from './catalogPack.ts';
+import { openDb, type Db } from './db.ts';
+import { IndexQueue, type IndexProgress, type RetryPolicy } from './queue.ts';
 import { scanFolder, syncFile } from './scan.ts';
 import { VectorIndex } from './search.ts';
-import { Thumbnails } from './thumbnails.ts';
+import { Thumbnails, type ServedFile } from './thumbnails.ts';
 import { FolderWatcher } from './watch.ts';
+
+export type { PhotoInfo, TimelineItem } from './catalog.ts';
 
 export class LibraryError extends Error {
   constructor(readonly code: 'not-found' | 'not-a-folder' | 'no-pack' | 'nothing-indexed' | 'not-indexed' | 'invalid', message: string) {
@@ -23,6 +26,9 @@ export class LibraryError extends Error {
     this.name = 'LibraryError';
   }
 }
+
+/** Writes `count` sample photos below `out` (once) and returns the folder that holds them. */
+export type SampleMaker = (out: string, count: number) => Promise<string>;
 
 export interface LibraryOptions {
   /** Where the catalog, thumbnails and settings live. */
@@ -35,11 +41,17 @@ export interface LibraryOptions {
   spawnEngine?: SpawnEngine;
   /** Watch folders for live changes (default true). */
   watch?: boolean;
+  /** "Try sample photos"; without it the library has none to offer. */
+  samples?: SampleMaker;
+  /** How often and how patiently a failing engine is retried before indexing pauses. */
+  retry?: RetryPolicy;
 }
 
-export interface SearchOptions { limit?: number; folderId?: number; from?: string; to?: string }
+export interface SearchOptions extends SearchFilter { limit?: number }
 export interface SearchHit { photoId: number; score: number; path: string; takenAt: string | null }
-export interface PhotoInfo { id: number; hash: string; paths: string[]; takenAt: string | null; width: number | null; height: number | null; indexed: boolean }
+
+/** The pack the library was set to use but cannot, and why: said before falling back. */
+export interface PackIssue { pack: string; dir: string | null; error: string; usingInstead: string }
 
 export interface LibraryStatus {
   dir: string;
@@ -47,18 +59,21 @@ export interface LibraryStatus {
   pack: string;
   /** The pack being indexed: the same, or the next one while switching. */
   indexingPack: string;
-  counts: ReturnType<Catalog['counts']>;
+  /** Set when the chosen pack is broken and another one is in use instead. */
+  packIssue: PackIssue | null;
+  counts: Counts;
   indexing: IndexProgress;
   folders: Array<FolderRow & { files: number }>;
 }
 
-type LoadedPack = DiscoveredPack & { pack: NonNullable<DiscoveredPack['pack']> };
+export interface PackListing { id: string; dir: string; active: boolean; error: string | null; description: string | null }
 
 /** One pack at work: its engine process, its indexing queue and (once searched) its vectors. */
-interface PackRuntime { pack: LoadedPack; engine: EngineClient; queue: IndexQueue; index: VectorIndex | null }
+interface PackRuntime { pack: Pack; engine: EngineClient; queue: IndexQueue; index: VectorIndex | null }
 
 export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [IndexProgress]; changed: []; indexed: [number] }> {
-  readonly catalog: Catalog;
+  private readonly catalog: Catalog;
+  private readonly cache: PackCache;
   private readonly thumbs: Thumbnails;
   /** Answers search, captions and questions. */
   private serving: PackRuntime;
@@ -68,22 +83,24 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   private serial: Promise<unknown> = Promise.resolve();
   private readonly scans = new Set<Promise<unknown>>();
 
-  private constructor(readonly dir: string, private readonly db: Db, serving: LoadedPack, indexing: LoadedPack, private readonly options: LibraryOptions) {
+  private constructor(readonly dir: string, private readonly db: Db, serving: Pack, indexing: Pack, private readonly options: LibraryOptions,
+    readonly packIssue: PackIssue | null) {
     super();
     this.catalog = new Catalog(db);
+    this.cache = new PackCache(db);
     this.thumbs = new Thumbnails(path.join(dir, 'thumbnails'));
     this.serving = this.runtime(serving);
     this.indexing = indexing.dir === serving.dir ? this.serving : this.runtime(indexing);
   }
 
   /** The pack that answers. */
-  get pack(): LoadedPack {
+  get pack(): Pack {
     return this.serving.pack;
   }
 
-  private runtime(pack: LoadedPack): PackRuntime {
+  private runtime(pack: Pack): PackRuntime {
     const engine = new EngineClient(pack.dir, this.options.runtime ?? {}, this.options.spawnEngine);
-    const rt: PackRuntime = { pack, engine, queue: new IndexQueue(this.catalog, engine, pack.id, pack.pack.cacheKey, 8), index: null };
+    const rt: PackRuntime = { pack, engine, queue: new IndexQueue(this.cache, engine, pack.id, pack.cacheKey, 8, this.options.retry), index: null };
     rt.queue.on('progress', (p) => this.emit('progress', p));
     rt.queue.on('idle', (p) => {
       this.maybeSwitch(rt);
@@ -98,10 +115,10 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
 
   /** A new pack finished indexing everything: it takes over answering, and the old engine stops. */
   private maybeSwitch(rt: PackRuntime): void {
-    if (rt !== this.indexing || rt === this.serving || this.catalog.counts(rt.pack.pack.cacheKey).pending > 0) return;
+    if (rt !== this.indexing || rt === this.serving || this.cache.counts(rt.pack.cacheKey).pending > 0) return;
     const old = this.serving;
     this.serving = rt;
-    setSetting(this.db, 'servingPack', rt.pack.id);
+    this.catalog.setSetting('servingPack', rt.pack.id);
     void old.engine.close();
     this.emit('changed');
   }
@@ -109,31 +126,54 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   static async open(options: LibraryOptions): Promise<Library> {
     const dir = path.resolve(options.dir);
     const db = openDb(path.join(dir, 'glimpse.db'));
+    const catalog = new Catalog(db);
     const packs = discoverPacks(options.packDirs);
-    const find = (id: string | null) => packs.find((p) => p.pack && p.id === id) as LoadedPack | undefined;
-    const wanted = options.packId ?? getSetting(db, 'pack');
-    const target = find(wanted) ?? (options.packId ? undefined : (packs.find((p) => p.pack) as LoadedPack | undefined));
+    const usable = (id: string | null) => packs.find((p) => p.pack && p.id === id)?.pack;
+    const wanted = options.packId ?? catalog.setting('pack');
+    const target = usable(wanted) ?? (options.packId ? undefined : packs.find((p) => p.pack)?.pack);
     if (!target) {
       db.close();
       const listed = packs.map((p) => `${p.id}${p.error ? ` (${p.error})` : ''}`).join('; ') || 'none found';
       throw new LibraryError('no-pack', `no usable model pack${wanted ? ` "${wanted}"` : ''} in ${options.packDirs.join(', ')}: ${listed}`);
     }
+    // The pack chosen before is broken or gone: say which and why before using another.
+    let issue: PackIssue | null = null;
+    if (wanted && target.id !== wanted) {
+      const broken = packs.find((p) => p.id === wanted || path.basename(p.dir) === wanted);
+      issue = { pack: wanted, dir: broken?.dir ?? null, error: broken?.error ?? 'it is no longer installed', usingInstead: target.id };
+    }
     // Until the target pack has indexed everything, the pack that served before keeps answering.
-    const serving = find(getSetting(db, 'servingPack')) ?? target;
-    setSetting(db, 'pack', target.id);
-    setSetting(db, 'servingPack', serving.id);
-    const library = new Library(dir, db, serving, target, options);
-    for (const p of packs) if (p.pack) library.catalog.forgetOtherRevisions(p.id, p.pack.cacheKey);
-    const folders = library.catalog.folders();
+    const serving = usable(catalog.setting('servingPack')) ?? target;
+    // A fallback is not a new choice: the broken pack stays the setting, so it is used again once repaired.
+    if (!issue) catalog.setSetting('pack', target.id);
+    catalog.setSetting('servingPack', serving.id);
+    const library = new Library(dir, db, serving, target, options, issue);
+    for (const p of packs) if (p.pack) library.cache.forgetOtherRevisions(p.id, p.pack.cacheKey);
+    const folders = catalog.folders();
     if (options.watch !== false) library.startWatching(folders.map((f) => f.path));
     // Catch up with what changed while the app was closed, then index what is pending.
-    for (const folder of folders) library.track(library.serially(() => scanFolder(library.catalog, folder)).then(() => library.kick()));
+    for (const folder of folders) library.track(library.scan(folder));
     library.kick();
     return library;
   }
 
   private kick(): void {
     this.indexing.queue.kick();
+  }
+
+  /**
+   * Brings one folder in line with the disk, in turn with other changes: files that
+   * failed are read again, and its photos' indexing failures are forgotten so they
+   * are tried again. Then indexing picks up what is pending.
+   */
+  private scan(folder: FolderRow): Promise<void> {
+    return this.serially(async () => {
+      await scanFolder(this.catalog, folder);
+      this.cache.clearFailures({ folderId: folder.id });
+    }).then(() => {
+      this.emit('changed');
+      this.kick();
+    });
   }
 
   /** Indexes the library for another pack; the current one keeps answering until that is done. */
@@ -145,24 +185,25 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
       this.indexing.queue.pause();
       void this.indexing.engine.close();
     }
-    this.indexing = found.dir === this.serving.pack.dir ? this.serving : this.runtime(found as LoadedPack);
-    setSetting(this.db, 'pack', id);
+    this.indexing = found.dir === this.serving.pack.dir ? this.serving : this.runtime(found.pack);
+    this.catalog.setSetting('pack', id);
     this.emit('changed');
     this.kick();
     this.maybeSwitch(this.indexing);
   }
 
   private startWatching(roots: string[]): void {
+    const folderAt = (root: string) => this.catalog.folders().find((f) => f.path === root);
     this.watcher = new FolderWatcher(roots, {
       file: (file) => this.onFileEvent(file),
       gone: (file) => this.onFileEvent(file),
       folderGone: (root) => {
-        const folder = this.catalog.folders().find((f) => f.path === root);
+        const folder = folderAt(root);
         if (folder) this.track(this.serially(async () => this.catalog.setFolderAvailable(folder.id, false)).then(() => this.emit('changed')));
       },
       folderBack: (root) => {
-        const folder = this.catalog.folders().find((f) => f.path === root);
-        if (folder) this.track(this.serially(() => scanFolder(this.catalog, folder)).then(() => { this.emit('changed'); this.kick(); }));
+        const folder = folderAt(root);
+        if (folder) this.track(this.scan(folder));
       },
     });
   }
@@ -189,14 +230,14 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     this.scans.add(tracked);
   }
 
-  /** Resolves when scans and watcher events have been applied and indexing has nothing left. */
+  /** Resolves when scans and watcher events have been applied and indexing has nothing left (or paused). */
   async settled(): Promise<void> {
     for (;;) {
       while (this.scans.size > 0) await Promise.all([...this.scans]);
       await this.serial;
       const queue = this.indexing.queue;
       await queue.whenIdle();
-      if (this.scans.size === 0 && this.catalog.counts(this.indexing.pack.pack.cacheKey).pending === 0) return;
+      if (this.scans.size === 0 && this.cache.counts(this.indexing.pack.cacheKey).pending === 0) return;
       queue.kick();
       if (queue.progress().state === 'paused') return;
     }
@@ -206,6 +247,10 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     return this.serving.engine.info();
   }
 
+  folders(): FolderRow[] {
+    return this.catalog.folders();
+  }
+
   addFolder(dir: string): FolderRow {
     const full = path.resolve(dir);
     const stat = fs.statSync(full, { throwIfNoEntry: false });
@@ -213,42 +258,62 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     if (!stat.isDirectory()) throw new LibraryError('not-a-folder', `${full} is not a folder`);
     const folder = this.catalog.addFolder(full);
     this.watcher?.add(full);
-    this.track(this.serially(() => scanFolder(this.catalog, folder)).then(() => { this.emit('changed'); this.kick(); }));
+    this.track(this.scan(folder));
     return folder;
   }
 
-  /** Every photo with a file present, newest first (undated last): the grid's timeline. */
-  timeline(): Array<{ id: number; takenAt: string | null }> {
-    // A file that turned out not to be a readable photo is listed under errors, not in the grid.
-    return this.db.prepare(`SELECT p.id, p.taken_at AS takenAt FROM photos p
-      WHERE EXISTS (SELECT 1 FROM files f WHERE f.photo_id = p.id AND f.status = 'present')
-        AND NOT EXISTS (SELECT 1 FROM compress_errors e WHERE e.photo_id = p.id AND e.pack_id = ?)
-      ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.id DESC`).all(this.serving.pack.pack.cacheKey) as Array<{ id: number; takenAt: string | null }>;
+  /** Every photo with a file present, newest first (undated last): the grid's timeline. Photos that
+   * could not be indexed stay in it, marked with the reason. */
+  timeline(): TimelineItem[] {
+    return this.catalog.timeline(this.serving.pack.cacheKey);
+  }
+
+  /** Paths of the files present (or missing: on a drive that is away). */
+  files(status: 'present' | 'missing' = 'present'): string[] {
+    return this.catalog.paths(status);
   }
 
   /** The model packs found, which one is in use, and why a broken one cannot be. */
-  packs(): Array<{ id: string; dir: string; active: boolean; error: string | null; description: string | null }> {
+  packs(): PackListing[] {
     return discoverPacks(this.options.packDirs, { verifyHashes: false }).map((p) => ({
       id: p.id, dir: p.dir, active: p.dir === this.serving.pack.dir, error: p.error ?? null, description: p.pack?.manifest.description ?? null,
     }));
   }
 
-  /** "Try sample photos": the shapes world's sample library, made on first use inside the library folder, and added. */
-  async addSamples(count = 120): Promise<FolderRow> {
-    const out = path.join(this.dir, 'sample-photos');
-    if (!fs.existsSync(path.join(out, SIDECAR_NAME))) await writeSamples({ count, seed: 7, size: 256, out, force: true });
-    return this.addFolder(path.join(out, PHOTOS_DIR));
+  /** Photos cached under each pack revision (`id@revision`). */
+  cachedPacks(): Array<{ key: string; n: number }> {
+    return this.cache.tokenCounts();
   }
 
-  /** Scans every folder again, as at start-up. */
+  /** "Try sample photos": made on first use inside the library folder by the caller's maker, and added. */
+  async addSamples(count = 120): Promise<FolderRow> {
+    if (!this.options.samples) throw new LibraryError('invalid', 'this Glimpse has no sample photos to offer');
+    return this.addFolder(await this.options.samples(path.join(this.dir, 'sample-photos'), count));
+  }
+
+  /** Scans every folder again, as at start-up: failed files and photos are tried again. */
   async rescan(): Promise<void> {
-    await Promise.all(this.catalog.folders().map((folder) => this.serially(() => scanFolder(this.catalog, folder))));
+    await Promise.all(this.catalog.folders().map((folder) => this.scan(folder)));
+  }
+
+  /**
+   * Tries every failed file and photo again, and resumes indexing if a fault paused
+   * it. Returns how many files and photos are tried again.
+   */
+  async retryFailed(): Promise<{ files: number; photos: number }> {
+    const unreadable = this.catalog.unreadableFiles();
+    const photos = this.cache.clearFailures({ key: this.indexing.pack.cacheKey });
+    await Promise.all(unreadable.map((f) => this.serially(async () => {
+      const folder = this.catalog.folder(f.folderId);
+      if (folder) await syncFile(this.catalog, folder, f.path);
+    })));
+    this.indexing.queue.resume();
     this.emit('changed');
-    this.kick();
+    return { files: unreadable.length, photos };
   }
 
   removeFolder(id: number): void {
-    const folder = this.catalog.folders().find((f) => f.id === id);
+    const folder = this.catalog.folder(id);
     if (!folder) throw new LibraryError('not-found', `no folder with id ${id}`);
     this.watcher?.unwatch(folder.path);
     this.catalog.removeFolder(id);
@@ -256,17 +321,14 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   }
 
   status(): LibraryStatus {
-    const folders = this.catalog.folders().map((f) => ({
-      ...f, files: (this.db.prepare("SELECT COUNT(*) AS n FROM files WHERE folder_id = ? AND status = 'present'").get(f.id) as { n: number }).n,
-    }));
     return {
-      dir: this.dir, pack: this.serving.pack.id, indexingPack: this.indexing.pack.id,
-      counts: this.catalog.counts(this.indexing.pack.pack.cacheKey), indexing: this.indexing.queue.progress(), folders,
+      dir: this.dir, pack: this.serving.pack.id, indexingPack: this.indexing.pack.id, packIssue: this.packIssue,
+      counts: this.cache.counts(this.indexing.pack.cacheKey), indexing: this.indexing.queue.progress(), folders: this.catalog.foldersWithCounts(),
     };
   }
 
   errors(): Array<{ path: string; code: string; message: string }> {
-    return this.catalog.errors(this.indexing.pack.pack.cacheKey);
+    return this.cache.errors(this.indexing.pack.cacheKey);
   }
 
   pauseIndexing(): void {
@@ -279,18 +341,8 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
 
   private vectors(): VectorIndex {
     const rt = this.serving;
-    rt.index ??= VectorIndex.load(this.db, rt.pack.pack.cacheKey, rt.pack.pack.manifest.dims.hidden);
+    rt.index ??= VectorIndex.from(rt.pack.manifest.dims.hidden, this.cache.embeddings(rt.pack.cacheKey));
     return rt.index;
-  }
-
-  /** Photos allowed by the filters, or undefined for all. */
-  private allowed(options: SearchOptions): Set<number> | undefined {
-    if (options.folderId === undefined && options.from === undefined && options.to === undefined) return undefined;
-    const rows = this.db.prepare(`SELECT DISTINCT p.id FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'present'
-      WHERE (@folder IS NULL OR f.folder_id = @folder) AND (@from IS NULL OR p.taken_at >= @from) AND (@to IS NULL OR p.taken_at <= @to)`)
-      // A date without a time means that whole day.
-      .pluck().all({ folder: options.folderId ?? null, from: options.from ?? null, to: options.to === undefined ? null : options.to.length === 10 ? `${options.to}T23:59:59` : options.to }) as number[];
-    return new Set(rows);
   }
 
   async search(text: string, options: SearchOptions = {}): Promise<SearchHit[]> {
@@ -299,20 +351,15 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     const index = this.vectors();
     if (index.size === 0) throw new LibraryError('nothing-indexed', 'no photos are indexed yet: add a folder and wait for indexing');
     const [embedding] = await this.serving.engine.embedText([query]);
-    const present = new Set(this.db.prepare("SELECT DISTINCT photo_id FROM files WHERE status = 'present' AND photo_id IS NOT NULL").pluck().all() as number[]);
-    const filter = this.allowed(options);
-    const allowed = filter ? new Set([...filter].filter((id) => present.has(id))) : present;
-    return index.search(embedding as Float32Array, options.limit ?? 20, allowed).map((h) => {
-      const info = this.photo(h.photoId);
-      return { photoId: h.photoId, score: h.score, path: info.paths[0] ?? '', takenAt: info.takenAt };
-    });
+    const hits = index.search(embedding as Float32Array, options.limit ?? 20, this.catalog.searchable(options));
+    const infos = new Map(this.catalog.photos(hits.map((h) => h.photoId), this.serving.pack.cacheKey).map((p) => [p.id, p]));
+    return hits.map((h) => ({ photoId: h.photoId, score: h.score, path: infos.get(h.photoId)?.paths[0] ?? '', takenAt: infos.get(h.photoId)?.takenAt ?? null }));
   }
 
   photo(id: number): PhotoInfo {
-    const row = this.db.prepare('SELECT id, hash, taken_at AS takenAt, width, height FROM photos WHERE id = ?').get(id) as Omit<PhotoInfo, 'paths' | 'indexed'> | undefined;
-    if (!row) throw new LibraryError('not-found', `no photo with id ${id}`);
-    const paths = this.db.prepare("SELECT path FROM files WHERE photo_id = ? AND status = 'present' ORDER BY path").pluck().all(id) as string[];
-    return { ...row, paths, indexed: this.catalog.tokens(id, this.pack.pack.cacheKey) !== null };
+    const info = this.catalog.photo(id, this.serving.pack.cacheKey);
+    if (!info) throw new LibraryError('not-found', `no photo with id ${id}`);
+    return info;
   }
 
   /** The photo id of a file path in the library. */
@@ -322,28 +369,30 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     return row.photo_id;
   }
 
-  private cachedTokens(photoId: number, budget: number | undefined): Uint8Array {
-    const tokens = this.catalog.tokens(photoId, this.pack.pack.cacheKey);
+  private cachedTokens(photoId: number, budget: number): Uint8Array {
+    const { pack } = this.serving;
+    const tokens = this.cache.tokens(photoId, pack.cacheKey);
     if (!tokens) {
-      const failed = this.db.prepare('SELECT message FROM compress_errors WHERE photo_id = ? AND pack_id = ?').pluck().get(photoId, this.pack.pack.cacheKey) as string | undefined;
-      throw new LibraryError('not-indexed', failed ? `photo ${photoId} could not be indexed: ${failed}` : `photo ${photoId} is not indexed yet for pack "${this.pack.id}"`);
+      const failed = this.cache.failure(photoId, pack.cacheKey);
+      throw new LibraryError('not-indexed', failed ? `photo ${photoId} could not be indexed: ${failed.message}` : `photo ${photoId} is not indexed yet for pack "${pack.id}"`);
     }
-    const budgets = this.pack.pack.manifest.summary.budgets;
-    if (budget !== undefined && !budgets.includes(budget)) throw new LibraryError('invalid', `budget ${budget} is not one of ${budgets.join(', ')}`);
+    const budgets = pack.manifest.summary.budgets;
+    if (!budgets.includes(budget)) throw new LibraryError('invalid', `budget ${budget} is not one of ${budgets.join(', ')}`);
     return tokens;
   }
 
   /** The caption, generated on first use and cached per photo, pack and budget. */
   async caption(photoId: number, options: { budget?: number; signal?: AbortSignal } = {}, onToken?: (t: string) => void): Promise<string> {
-    const budget = options.budget ?? this.pack.pack.manifest.summary.tokens;
+    const { pack, engine } = this.serving;
+    const budget = options.budget ?? pack.manifest.summary.tokens;
     const tokens = this.cachedTokens(photoId, budget);
-    const cached = this.db.prepare('SELECT text FROM captions WHERE photo_id = ? AND pack_id = ? AND budget = ?').pluck().get(photoId, this.pack.pack.cacheKey, budget) as string | undefined;
-    if (cached !== undefined) {
+    const cached = this.cache.caption(photoId, pack.cacheKey, budget);
+    if (cached !== null) {
       onToken?.(cached);
       return cached;
     }
-    const out = await this.serving.engine.generate(tokens, this.pack.pack.manifest.prompts.caption, { budget, maxNewTokens: 96, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
-    this.db.prepare('INSERT OR REPLACE INTO captions (photo_id, pack_id, budget, text) VALUES (?, ?, ?, ?)').run(photoId, this.pack.pack.cacheKey, budget, out.text);
+    const out = await engine.generate(tokens, pack.manifest.prompts.caption, { budget, maxNewTokens: 96, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
+    this.cache.storeCaption(photoId, pack.cacheKey, budget, out.text);
     return out.text;
   }
 
@@ -351,22 +400,35 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   async ask(photoId: number, question: string, options: { budget?: number; signal?: AbortSignal } = {}, onToken?: (t: string) => void): Promise<string> {
     const q = question.trim();
     if (q.length === 0) throw new LibraryError('invalid', 'the question is empty');
-    const budget = options.budget ?? this.pack.pack.manifest.summary.tokens;
+    const { pack, engine } = this.serving;
+    const budget = options.budget ?? pack.manifest.summary.tokens;
     const tokens = this.cachedTokens(photoId, budget);
-    const out = await this.serving.engine.generate(tokens, q, { budget, maxNewTokens: 48, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
-    this.db.prepare('INSERT INTO questions (photo_id, pack_id, budget, question, answer) VALUES (?, ?, ?, ?, ?)').run(photoId, this.pack.pack.cacheKey, budget, q, out.text);
+    const out = await engine.generate(tokens, q, { budget, maxNewTokens: 48, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
+    this.cache.storeAnswer(photoId, pack.cacheKey, budget, q, out.text);
     return out.text;
   }
 
-  history(photoId: number): Array<{ question: string; answer: string; budget: number; askedAt: string }> {
-    return this.db.prepare('SELECT question, answer, budget, asked_at AS askedAt FROM questions WHERE photo_id = ? ORDER BY id').all(photoId) as Array<{ question: string; answer: string; budget: number; askedAt: string }>;
+  history(photoId: number): QuestionRow[] {
+    return this.cache.history(photoId);
   }
 
-  async thumbnail(photoId: number): Promise<string> {
+  private source(photoId: number): { hash: string; file: string } {
     const info = this.photo(photoId);
-    const source = info.paths[0];
-    if (!source) throw new LibraryError('not-found', `photo ${photoId} has no file present`);
-    return this.thumbs.get(info.hash, source);
+    const file = info.paths[0];
+    if (!file) throw new LibraryError('not-found', `photo ${photoId} has no file present`);
+    return { hash: info.hash, file };
+  }
+
+  /** The photo's thumbnail file (WebP), made on first use. */
+  async thumbnail(photoId: number): Promise<string> {
+    const { hash, file } = this.source(photoId);
+    return this.thumbs.get(hash, file);
+  }
+
+  /** The photo as a browser can show it: its file and type, or a JPEG made from a HEIC, TIFF, .... */
+  async photoFile(photoId: number): Promise<ServedFile> {
+    const { hash, file } = this.source(photoId);
+    return this.thumbs.viewable(hash, file);
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,24 @@
 // The indexing queue: photos without tokens for the active pack go to the engine
 // in batches; each batch's tokens are committed in one transaction, so a crash or
 // kill loses at most the batch in flight and never compresses a photo twice.
+//
+// Two kinds of fault, told apart by where they come from:
+// - the file is bad (corrupt, truncated, empty, not an image, unsupported): the
+//   engine answers with a per-photo error, which is recorded against that photo;
+// - the engine or the pack is (its process killed, the pack broken or refused):
+//   the engine call itself fails. Nothing is recorded against the photos; the batch
+//   is retried with growing delays, and after the last retry indexing pauses with
+//   a message saying why. Resume (or retryFailed) tries again.
+// Only when the engine dies again and again on one photo alone, while it answers
+// otherwise, is that photo marked failed ('engine-crashed'), so it cannot stop the library.
 import { EventEmitter } from 'node:events';
 import type { CompressResult } from '../engine/engine.ts';
-import type { Catalog, PendingPhoto } from './catalog.ts';
+import type { Outcome, PackCache, PendingPhoto } from './catalogPack.ts';
 
 export interface Compressor {
   compressImages(inputs: string[]): Promise<CompressResult[]>;
+  /** Any cheap request that needs a working engine with the pack open. */
+  info(): Promise<unknown>;
 }
 
 export interface IndexProgress {
@@ -21,7 +33,19 @@ export interface IndexProgress {
   rate: number;
   etaSeconds: number | null;
   current: string | null;
+  /** Why indexing paused by itself (the engine or the pack failed); null when it runs, or was paused by hand. */
+  problem: string | null;
 }
+
+export interface RetryPolicy {
+  /** Waits before each retry of a batch whose engine call failed; one more failure pauses indexing. */
+  delaysMs: readonly number[];
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { delaysMs: [500, 2000, 8000] };
+
+const isCrash = (err: unknown) => (err as Error | undefined)?.name === 'EngineCrashed';
+const messageOf = (err: unknown) => (err as Error | undefined)?.message ?? String(err);
 
 export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: [IndexProgress]; indexed: [number, Float32Array] }> {
   private state: IndexProgress['state'] = 'idle';
@@ -29,20 +53,22 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
   private failed = 0;
   private rate = 0;
   private current: string | null = null;
+  private problem: string | null = null;
   private loop: Promise<void> | null = null;
   private paused = false;
+  private wake: (() => void) | null = null;
 
   /** packId names the pack to people; cacheKey (Pack.cacheKey) files its tokens in the catalog. */
-  constructor(private readonly catalog: Catalog, private readonly engine: Compressor, readonly packId: string,
-    private readonly cacheKey: string, private readonly batchSize = 8) {
+  constructor(private readonly cache: PackCache, private readonly engine: Compressor, readonly packId: string,
+    private readonly cacheKey: string, private readonly batchSize = 8, private readonly retry: RetryPolicy = DEFAULT_RETRY) {
     super();
   }
 
   progress(): IndexProgress {
-    const pending = this.catalog.counts(this.cacheKey).pending;
+    const pending = this.cache.counts(this.cacheKey).pending;
     return {
       state: this.state, packId: this.packId, done: this.done, total: this.done + pending, failed: this.failed,
-      rate: this.rate, etaSeconds: this.rate > 0 ? pending / this.rate : null, current: this.current,
+      rate: this.rate, etaSeconds: this.rate > 0 ? pending / this.rate : null, current: this.current, problem: this.problem,
     };
   }
 
@@ -63,11 +89,14 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
   pause(): void {
     this.paused = true;
     this.state = 'paused';
+    this.wake?.();
     this.emit('progress', this.progress());
   }
 
+  /** Resumes after a pause by hand or by a fault: the problem is forgotten and the work tried again. */
   resume(): void {
     this.paused = false;
+    this.problem = null;
     this.kick();
   }
 
@@ -77,8 +106,13 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
   }
 
   private async run(): Promise<void> {
-    let batch: PendingPhoto[];
-    while (!this.paused && (batch = this.catalog.pending(this.cacheKey, this.batchSize)).length > 0) {
+    let faults = 0;
+    let size = this.batchSize;
+    // While narrowing a crash down to one photo: how many single photos remain before batches resume.
+    let singlesLeft = 0;
+    while (!this.paused) {
+      const batch = this.cache.pending(this.cacheKey, size);
+      if (batch.length === 0) return;
       this.current = batch[0]?.path ?? null;
       this.emit('progress', this.progress());
       const started = Date.now();
@@ -86,54 +120,87 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
       try {
         results = await this.engine.compressImages(batch.map((b) => b.path));
       } catch (err) {
-        // The engine died (a decoder crash, a kill): retry the photos one by one so a
-        // single poisonous file is marked failed instead of stopping the library.
-        if (batch.length === 1) {
-          this.catalog.storeCompressError(this.cacheKey, (batch[0] as PendingPhoto).photoId, 'engine-failed', `the engine failed on this photo: ${(err as Error).message}`);
-          this.failed++;
-          this.done++;
+        faults++;
+        const delay = this.retry.delaysMs[faults - 1];
+        if (delay !== undefined) {
+          await this.sleep(delay);
           continue;
         }
-        for (const one of batch) {
-          await this.runOne(one);
-          if (this.paused) return;
+        faults = 0;
+        // The engine died on every try. If it starts and answers without these photos,
+        // one of them kills it: try them one by one, and mark only the one that does.
+        if (isCrash(err) && (await this.engineAnswers())) {
+          if (size > 1) {
+            singlesLeft = batch.length;
+            size = 1;
+          } else {
+            this.commit([{ photoId: (batch[0] as PendingPhoto).photoId, path: (batch[0] as PendingPhoto).path, failed: {
+              code: 'engine-crashed',
+              message: `the engine process stopped every time it read this photo (${this.retry.delaysMs.length + 1} tries, last: ${messageOf(err)}); Retry tries it again`,
+            } }]);
+            if (--singlesLeft <= 0) size = this.batchSize;
+          }
+          continue;
         }
-        continue;
+        this.halt(err);
+        return;
       }
-      this.store(batch, results);
+      faults = 0;
+      this.commit(batch.map((item, i) => outcome(item, results[i])));
+      if (size === 1 && --singlesLeft <= 0) size = this.batchSize;
       const seconds = Math.max(1e-3, (Date.now() - started) / 1000);
       const instant = batch.length / seconds;
       this.rate = this.rate === 0 ? instant : 0.8 * this.rate + 0.2 * instant;
     }
   }
 
-  private async runOne(one: PendingPhoto): Promise<void> {
-    try {
-      this.store([one], await this.engine.compressImages([one.path]));
-    } catch (err) {
-      this.catalog.storeCompressError(this.cacheKey, one.photoId, 'engine-failed', `the engine failed on this photo: ${(err as Error).message}`);
-      this.failed++;
+  private commit(outcomes: Outcome[]): void {
+    this.cache.commit(this.cacheKey, outcomes);
+    for (const o of outcomes) {
+      if ('vanished' in o) continue;
       this.done++;
+      if ('tokens' in o) this.emit('indexed', o.photoId, o.embedding);
+      else this.failed++;
     }
   }
 
-  private store(batch: PendingPhoto[], results: CompressResult[]): void {
-    this.catalog.db.transaction(() => {
-      batch.forEach((item, i) => {
-        const r = results[i];
-        if (r?.ok) {
-          this.catalog.storeTokens(this.cacheKey, item.photoId, r.tokens, r.embedding);
-          this.emit('indexed', item.photoId, r.embedding);
-        } else if (r && r.error.code === 'not-found') {
-          // Vanished since it was listed: drop the file; the photo is pending again if another copy exists.
-          this.catalog.removeFile(item.path);
-          return;
-        } else {
-          this.catalog.storeCompressError(this.cacheKey, item.photoId, r?.error.code ?? 'unknown', r?.error.message ?? 'no result from the engine');
-          this.failed++;
-        }
-        this.done++;
-      });
-    })();
+  private async engineAnswers(): Promise<boolean> {
+    try {
+      await this.engine.info();
+      return true;
+    } catch {
+      return false;
+    }
   }
+
+  /** Stops with the engine's or the pack's fault as the reason; no photo is blamed. */
+  private halt(err: unknown): void {
+    const name = (err as Error | undefined)?.name;
+    const what = name === 'PackError' || /model pack "/.test(messageOf(err)) ? `model pack "${this.packId}" cannot be used` : 'the engine failed';
+    this.problem = `Indexing paused after ${this.retry.delaysMs.length + 1} tries: ${what}: ${messageOf(err)}. No photo was marked as failed; resume or retry to try again.`;
+    this.paused = true;
+    this.state = 'paused';
+  }
+
+  /** Waits, or less if indexing is paused meanwhile. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+/** One engine result as the catalog records it. */
+function outcome(item: PendingPhoto, r: CompressResult | undefined): Outcome {
+  if (r?.ok) return { ...item, tokens: r.tokens, embedding: r.embedding };
+  // Vanished since it was listed: drop the file; the photo is pending again if another copy exists.
+  if (r?.error.code === 'not-found') return { ...item, vanished: true };
+  return { ...item, failed: { code: r?.error.code ?? 'unknown', message: r?.error.message ?? 'no result from the engine' } };
 }

@@ -2,8 +2,6 @@
 // contiguous Float32Array. At d = 128 a scan of 100,000 photos is a few
 // milliseconds (bench/library.ts measures it against sqlite-vec's brute force),
 // it is exact, and filters are just a set of allowed photo ids.
-import type { Db } from './db.ts';
-
 export interface Hit { photoId: number; score: number }
 
 export class VectorIndex {
@@ -18,10 +16,10 @@ export class VectorIndex {
     return this.count;
   }
 
-  static load(db: Db, packId: string, d: number): VectorIndex {
+  /** An index of `d`-wide embeddings filled from (photo id, embedding) pairs. */
+  static from(d: number, entries: Iterable<[number, Float32Array]>): VectorIndex {
     const index = new VectorIndex(d);
-    const rows = db.prepare('SELECT photo_id, embedding FROM tokens WHERE pack_id = ?').raw().iterate(packId) as Iterable<[number, Buffer]>;
-    for (const [photoId, blob] of rows) index.add(photoId, new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength)));
+    for (const [photoId, embedding] of entries) index.add(photoId, embedding);
     return index;
   }
 

@@ -1,9 +1,8 @@
 // Live changes with chokidar (v4): add, change and unlink of photo files, and a
 // watched folder vanishing (unmounted drive) or coming back.
-import fs from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { isIgnoredName, isPhotoPath } from './files.ts';
+import { isFolder, isIgnoredName, isPhotoPath } from './files.ts';
 
 export interface WatchHandlers {
   file(file: string): void;
@@ -54,14 +53,14 @@ export class FolderWatcher {
   }
 
   private rootGone(file: string): boolean {
-    for (const root of this.watchedRoots) if (file.startsWith(root + path.sep) && !isDir(root)) return true;
+    for (const root of this.watchedRoots) if (file.startsWith(root + path.sep) && !isFolder(root)) return true;
     return false;
   }
 
   private checkRoots(changed?: string): void {
     for (const root of this.watchedRoots) {
       if (changed && changed !== root && !root.startsWith(changed + path.sep)) continue;
-      const here = isDir(root);
+      const here = isFolder(root);
       if (!here && !this.offline.has(root)) {
         this.offline.add(root);
         this.on.folderGone(root);
@@ -78,13 +77,5 @@ export class FolderWatcher {
   async close(): Promise<void> {
     clearInterval(this.poll);
     await this.watcher.close();
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
   }
 }

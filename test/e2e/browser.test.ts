@@ -15,6 +15,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Library } from '../../main/library/library.ts';
 import { startServer, type RunningServer } from '../../main/server/server.ts';
 import { ROOT, tempDir, testPackDir } from '../helpers.ts';
+import { makeSampleLibrary } from '../../world/samples.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -77,7 +78,7 @@ before(async () => {
   if (skip) return;
   ensureRendererBuilt();
   root = tempDir('e2e');
-  library = await Library.open({ dir: path.join(root, 'library'), packDirs: [path.dirname(testPackDir())], runtime: { providers: ['cpu'], threads: 1 } });
+  library = await Library.open({ dir: path.join(root, 'library'), packDirs: [path.dirname(testPackDir())], runtime: { providers: ['cpu'], threads: 1 }, samples: makeSampleLibrary });
   server = await startServer({ library, rendererDir: DIST });
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { packRevision } from '../../main/engine/pack.ts';
-import { Catalog } from '../../main/library/catalog.ts';
+import { PackCache } from '../../main/library/catalogPack.ts';
 import { openDb } from '../../main/library/db.ts';
 import { Library } from '../../main/library/library.ts';
 import { writeSamples } from '../../world/samples.ts';
@@ -21,7 +21,7 @@ function packCopy(packs: string, id: string): void {
 }
 
 function tokenCounts(library: Library): Array<{ key: string; n: number }> {
-  return library.catalog.db.prepare('SELECT pack_id AS key, COUNT(*) AS n FROM tokens GROUP BY pack_id ORDER BY pack_id').all() as Array<{ key: string; n: number }>;
+  return library.cachedPacks();
 }
 
 function revisionOf(packs: string, id: string): string {
@@ -109,16 +109,16 @@ test('retrained weights under the same pack id re-index every photo, never read 
 test('the purge of old revisions scans the caches only when the revision changed', () => {
   const db = openDb(path.join(tempDir('purge'), 'glimpse.db'));
   try {
-    const catalog = new Catalog(db);
+    const catalog = new PackCache(db);
     db.prepare("INSERT INTO photos (id, hash, bytes) VALUES (1, 'h', 1)").run();
-    const store = (key: string) => catalog.storeTokens(key, 1, new Uint8Array(4), new Float32Array(2));
+    const store = (key: string) => catalog.commit(key, [{ photoId: 1, path: 'p', tokens: new Uint8Array(4), embedding: new Float32Array(2) }]);
     store('pack-a@old');
     store('pack-ab@other'); // another pack whose id starts with "pack-a"
     assert.equal(catalog.forgetOtherRevisions('pack-a', 'pack-a@new'), 1, 'the old revision is dropped, the other pack kept');
     store('pack-a@new');
     assert.equal(catalog.forgetOtherRevisions('pack-a', 'pack-a@new'), 0, 'same revision: nothing to do');
     assert.equal(catalog.forgetOtherRevisions('pack-a', 'pack-a@newer'), 1, 'the next retrain drops it again');
-    assert.deepEqual(db.prepare('SELECT pack_id FROM tokens ORDER BY pack_id').all(), [{ pack_id: 'pack-ab@other' }]);
+    assert.deepEqual(catalog.tokenCounts(), [{ key: 'pack-ab@other', n: 1 }]);
   } finally {
     db.close();
   }
