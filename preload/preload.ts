@@ -1,38 +1,55 @@
-// Exposes exactly the API contract to the page, nothing of Electron itself.
+// Exposes exactly the API contract to the page as `window.glimpse` (GlimpseBridge in
+// main/api/wire.ts), nothing of Electron itself. The context bridge copies what
+// crosses it: functions are proxied, promises survive only as a direct return value,
+// and class instances (an AbortSignal, an Error's code) arrive as plain objects or
+// not at all. So answers are Reply envelopes (plain data), a stream reports through
+// callbacks, and the page cancels a stream by the id stream() returned.
 import { contextBridge, ipcRenderer } from 'electron';
-import type { Events, Method } from '../main/api/contract.ts';
+import { IPC, errorReply, isCallId, type GlimpseBridge, type Reply, type TokenMessage } from '../main/api/wire.ts';
 
-type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
 const tokenListeners = new Map<string, (text: string) => void>();
-ipcRenderer.on('glimpse:token', (_e, msg: { call: string; text: string }) => tokenListeners.get(msg.call)?.(msg.text));
-const eventListeners = new Map<keyof Events, Set<(data: unknown) => void>>();
-ipcRenderer.on('glimpse:event', (_e, msg: { type: keyof Events; data: unknown }) => eventListeners.get(msg.type)?.forEach((h) => h(msg.data)));
+ipcRenderer.on(IPC.token, (_event, msg: TokenMessage) => {
+  if (typeof msg?.text === 'string') tokenListeners.get(msg.call)?.(msg.text);
+});
+const eventListeners = new Map<string, Set<(data: unknown) => void>>();
+ipcRenderer.on(IPC.event, (_event, msg: { type: string; data: unknown }) => {
+  for (const handler of eventListeners.get(msg?.type) ?? []) {
+    try {
+      handler(msg.data);
+    } catch (err) {
+      console.error(`glimpse: a ${msg.type} handler failed`, err);
+    }
+  }
+});
 let nextCall = 0;
 
-const unwrap = (reply: Reply) => {
-  if (reply.ok) return reply.result;
-  // Only the message survives the context bridge, so the code travels inside it.
-  throw new Error(`${reply.error.code}: ${reply.error.message}`);
-};
+/** An IPC failure (no handler yet, the main process gone) as a reply, so nothing throws across the bridge. */
+const asReply = (err: unknown): Reply<never> => errorReply('internal', (err as Error)?.message ?? String(err));
 
-contextBridge.exposeInMainWorld('glimpse', {
-  call: async (method: Method, input: unknown) => unwrap(await ipcRenderer.invoke('glimpse:call', method, input)),
-  stream: async (method: Method, input: unknown, onToken: (text: string) => void, signal?: AbortSignal) => {
+export const bridge = {
+  call: (method, input) => ipcRenderer.invoke(IPC.call, method, input).catch(asReply),
+  stream: (method, input, onToken, onDone) => {
     const call = `c${++nextCall}`;
     tokenListeners.set(call, onToken);
-    signal?.addEventListener('abort', () => ipcRenderer.send('glimpse:cancel', call), { once: true });
-    try {
-      return unwrap(await ipcRenderer.invoke('glimpse:stream', call, method, input));
-    } finally {
+    void ipcRenderer.invoke(IPC.stream, call, method, input).catch(asReply).then((reply) => {
       tokenListeners.delete(call);
-    }
+      onDone(reply);
+    });
+    return call;
   },
-  on: (event: keyof Events, handler: (data: unknown) => void) => {
+  cancel: (call) => {
+    if (isCallId(call) && tokenListeners.has(call)) ipcRenderer.send(IPC.cancel, call);
+  },
+  on: (event, handler) => {
     const set = eventListeners.get(event) ?? new Set();
-    set.add(handler);
+    set.add(handler as (data: unknown) => void);
     eventListeners.set(event, set);
-    return () => set.delete(handler);
+    return () => {
+      set.delete(handler as (data: unknown) => void);
+    };
   },
-  thumbUrl: (id: number) => `glimpse://thumb/${Number(id)}`,
-  photoUrl: (id: number) => `glimpse://photo/${Number(id)}`,
-});
+  thumbUrl: (id) => `glimpse://thumb/${Number(id)}`,
+  photoUrl: (id) => `glimpse://photo/${Number(id)}`,
+} satisfies GlimpseBridge;
+
+contextBridge.exposeInMainWorld('glimpse', bridge);

@@ -1,67 +1,103 @@
-// Serves the contract on a Library: validates the input, calls the method, and
-// turns every failure into an ApiError with a code (never an uncaught crash).
-import { z } from 'zod';
-import { Library, LibraryError } from '../library/library.ts';
-import { ApiError, inputs, type Method, type Results } from './contract.ts';
+// Serves the contract on a Library, for every transport (HTTP, WebSocket, IPC, the
+// CLI): validates the input, runs the method's handler, and turns every failure into
+// an ApiError with a code (never an uncaught crash). Events reach callers through here
+// too, so no transport talks to the Library directly.
+import type { z } from 'zod';
+import { LibraryError, type Library } from '../library/library.ts';
+import { ApiError, inputs, type Events, type Method, type Parsed, type Results } from './contract.ts';
+import { handlers, type CallContext, type HandlerContext } from './handlers.ts';
+import { errorReply, okReply, type EventName, type Reply } from './wire.ts';
 
-export interface CallContext {
-  /** Receives streamed text of caption/ask. */
-  onToken?: (text: string) => void;
-  signal?: AbortSignal;
-}
+export type { CallContext };
 
-function toApiError(err: unknown): ApiError {
+/** The handler map as the contract states it; `handlers` must be assignable to it as written. */
+type HandlerMap = { [M in Method]: (input: Parsed<M>, ctx: HandlerContext) => Promise<Results[M]> };
+const table: HandlerMap = handlers;
+/** The input schemas, indexed so that a method's schema parses to that method's handler input. */
+const schemas: { [M in Method]: z.ZodType<Parsed<M>> } = inputs;
+
+export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof LibraryError) return new ApiError(err.code, err.message);
-  const e = err as Error;
+  const e = err as Error | undefined;
   if (e?.name === 'AbortError') return new ApiError('cancelled', 'the request was cancelled');
   if (e?.name === 'BudgetError') return new ApiError('invalid', e.message);
   return new ApiError('internal', e?.message ?? String(err));
+}
+
+/** Any failure as the wire's error reply. */
+export function failure(err: unknown): Reply<never> {
+  const e = toApiError(err);
+  return errorReply(e.code, e.message);
 }
 
 export function isMethod(name: unknown): name is Method {
   return typeof name === 'string' && Object.hasOwn(inputs, name);
 }
 
-export class Api {
-  constructor(readonly library: Library) {}
+type Subscribe<E extends EventName> = (handler: (data: Events[E]) => void) => () => void;
 
-  async call<M extends Method>(method: M | string, raw: unknown, ctx: CallContext = {}): Promise<Results[M]> {
-    if (!isMethod(method)) throw new ApiError('unknown-method', `unknown method ${JSON.stringify(method).slice(0, 80)}`);
-    const parsed = inputs[method].safeParse(raw ?? {});
+export class Api {
+  private readonly subscribe: { [E in EventName]: Subscribe<E> };
+
+  constructor(readonly library: Library) {
+    this.subscribe = {
+      progress: (handler) => {
+        library.on('progress', handler);
+        return () => library.off('progress', handler);
+      },
+      idle: (handler) => {
+        library.on('idle', handler);
+        return () => library.off('idle', handler);
+      },
+      changed: (handler) => {
+        const listener = () => handler({});
+        library.on('changed', listener);
+        return () => library.off('changed', listener);
+      },
+    };
+  }
+
+  /** Calls a method by name with unvalidated input; rejects with an ApiError. */
+  call<M extends Method>(method: M, raw: unknown, ctx?: CallContext): Promise<Results[M]>;
+  call(method: string, raw: unknown, ctx?: CallContext): Promise<unknown>;
+  async call(method: string, raw: unknown, ctx: CallContext = {}): Promise<unknown> {
+    if (!isMethod(method)) throw new ApiError('unknown-method', `unknown method ${JSON.stringify(method)?.slice(0, 80)}`);
+    return this.run(method, raw, ctx);
+  }
+
+  /** The same call, answered as the wire's envelope instead of a rejection. */
+  async reply(method: unknown, raw: unknown, ctx: CallContext = {}): Promise<Reply> {
+    try {
+      return okReply(await this.call(String(method), raw, ctx));
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  /** Library events; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void {
+    const subscribe: Subscribe<E> = this.subscribe[event];
+    return subscribe(handler);
+  }
+
+  /** Resolves when scans have been applied and indexing has nothing left (or is paused). */
+  settled(): Promise<void> {
+    return this.library.settled();
+  }
+
+  private async run<M extends Method>(method: M, raw: unknown, ctx: CallContext): Promise<Results[M]> {
+    const schema = schemas[method];
+    const parsed = schema.safeParse(raw ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new ApiError('invalid-input', `${method}: ${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`);
     }
+    const handler: HandlerMap[M] = table[method];
     try {
-      return (await this.run(method, parsed.data as z.output<(typeof inputs)[M]>, ctx)) as Results[M];
+      return await handler(parsed.data, { ...ctx, library: this.library });
     } catch (err) {
       throw toApiError(err);
-    }
-  }
-
-  private async run(method: Method, input: any, ctx: CallContext): Promise<unknown> {
-    const lib = this.library;
-    const stream = { ...(input.budget !== undefined ? { budget: input.budget } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) };
-    switch (method) {
-      case 'status': return lib.status();
-      case 'engineInfo': return lib.engineInfo();
-      case 'listFolders': return lib.catalog.folders();
-      case 'addFolder': return lib.addFolder(input.path);
-      case 'removeFolder': lib.removeFolder(input.id); return null;
-      case 'search': return lib.search(input.text, input);
-      case 'photo': return lib.photo(input.id);
-      case 'photoAt': return lib.photo(lib.photoAt(input.path));
-      case 'caption': return { text: await lib.caption(input.id, stream, ctx.onToken) };
-      case 'ask': return { answer: await lib.ask(input.id, input.question, stream, ctx.onToken) };
-      case 'history': return lib.history(input.id);
-      case 'errors': return lib.errors();
-      case 'timeline': return lib.timeline();
-      case 'packs': return lib.packs();
-      case 'addSamples': return lib.addSamples(input.count);
-      case 'setPack': lib.setPack(input.id); return null;
-      case 'pauseIndexing': lib.pauseIndexing(); return null;
-      case 'resumeIndexing': lib.resumeIndexing(); return null;
     }
   }
 }

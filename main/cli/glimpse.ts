@@ -66,20 +66,21 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'index': {
-        const folder = library.addFolder(args[0] as string);
         const tty = process.stderr.isTTY;
         let last = '';
-        library.on('progress', (p) => {
+        // Subscribed before the folder is added, so no progress is missed.
+        api.on('progress', (p) => {
           const eta = p.etaSeconds === null ? '' : ` ETA ${Math.ceil(p.etaSeconds)} s`;
           const line = `${bar(p.done, p.total)} ${p.rate.toFixed(1)} photos/s${eta}`;
           if (tty) process.stderr.write(`\r${line}`);
           else if (line !== last && p.done % 50 === 0) process.stderr.write(`${line}\n`);
           last = line;
         });
-        await library.settled();
+        const folder = await api.call('addFolder', { path: path.resolve(args[0] as string) });
+        await api.settled();
         if (tty) process.stderr.write('\n');
-        const s = library.status();
-        const errors = library.errors().filter((e) => e.path.startsWith(folder.path));
+        const s = await api.call('status', {});
+        const errors = (await api.call('errors', {})).filter((e) => e.path.startsWith(folder.path));
         console.log(`${folder.path}: ${s.counts.indexed} photos indexed for pack ${s.pack}, ${errors.length} failed`);
         for (const e of errors) console.log(`  failed: ${e.path}: ${e.message}`);
         return 0;
@@ -109,8 +110,8 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       default: {
-        const s = library.status();
-        if (values.json) console.log(JSON.stringify({ ...s, errors: library.errors() }, null, 1));
+        const s = await api.call('status', {});
+        if (values.json) console.log(JSON.stringify({ ...s, errors: await api.call('errors', {}) }, null, 1));
         else {
           console.log(`library ${s.dir}, pack ${s.pack}`);
           console.log(`${s.counts.photos} photos in ${s.counts.files} files; ${s.counts.indexed} indexed, ${s.counts.pending} pending, ${s.counts.failed} failed, ${s.counts.missing} files missing`);

@@ -1,15 +1,16 @@
-// The renderer's one way to reach the library: the contract in main/api/contract.ts,
-// typed end to end. Only TYPES are imported from main/, so nothing server-side is
-// bundled. Electron's preload will expose the same interface as `window.glimpse`;
-// in browser mode it is implemented over HTTP (methods) and one WebSocket (events
-// and streamed answers), authorised by the cookie the page's `?token=` URL set.
-import type { ApiErrorCode, Events, Input, Method, Results } from '../../main/api/contract.ts';
+// The renderer's one way to reach the library: the contract in main/api/, typed end
+// to end. From main/ only TYPES and the dependency-free wire module (main/api/wire.ts)
+// are imported, so nothing server-side is bundled. Electron's preload exposes a
+// GlimpseBridge as `window.glimpse` (BridgeApi adapts it); in browser mode the same
+// interface runs over HTTP (methods) and one WebSocket (events and streamed answers),
+// authorised by the cookie the page's `?token=` URL set.
+import type { Events, Input, Method, Results } from '../../main/api/contract.ts';
+import {
+  ROUTES, TOKEN_PARAM, isErrorCode,
+  type ErrorCode, type EventName, type GlimpseBridge, type PlainMethod, type Reply, type SocketMessage, type StreamingMethod,
+} from '../../main/api/wire.ts';
 
-export type { Input, Method, Results };
-export type StreamingMethod = 'caption' | 'ask';
-export type PlainMethod = Exclude<Method, StreamingMethod>;
-export type EventName = 'progress' | 'idle' | 'changed';
-export type ErrorCode = ApiErrorCode | 'unauthorized' | 'forbidden' | 'network';
+export type { ErrorCode, EventName, Input, Method, PlainMethod, Results, StreamingMethod };
 
 export interface GlimpseApi {
   /** A method that answers at once (everything but caption and ask). */
@@ -50,6 +51,27 @@ export const isAbort = (err: unknown): boolean => (err as Error)?.name === 'Abor
 type Listener = (data: unknown) => void;
 interface Pending { onToken: (text: string) => void; resolve: (v: unknown) => void; reject: (e: Error) => void }
 
+const aborted = () => new DOMException('cancelled', 'AbortError');
+
+/** A reply envelope's result, or its error as a GlimpseError. */
+function unwrap<T>(reply: Reply<T> | undefined, what: string): T {
+  if (reply?.ok === true) return reply.result;
+  const error = reply?.ok === false ? reply.error : undefined;
+  throw new GlimpseError(isErrorCode(error?.code) ? error.code : 'internal', typeof error?.message === 'string' ? error.message : `${what} failed`);
+}
+
+/**
+ * The address bar keeps `?token=` only until the server has set the cookie (it does so
+ * with the page itself); after the first authorised answer it is dropped, so the token
+ * is not left in history, bookmarks or a shared screenshot.
+ */
+function dropTokenFromAddressBar(): void {
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has(TOKEN_PARAM)) return;
+  url.searchParams.delete(TOKEN_PARAM);
+  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+}
+
 /** Browser mode: same-origin HTTP and WebSocket. */
 export class BrowserApi implements GlimpseApi {
   private ws: WebSocket | null = null;
@@ -67,7 +89,7 @@ export class BrowserApi implements GlimpseApi {
   async call<M extends PlainMethod>(method: M, input: Input<M>): Promise<Results[M]> {
     let res: Response;
     try {
-      res = await fetch(`${this.base}/api/${method}`, {
+      res = await fetch(`${this.base}${ROUTES.api}${method}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(input ?? {}),
@@ -76,18 +98,18 @@ export class BrowserApi implements GlimpseApi {
     } catch (err) {
       throw new GlimpseError('network', (err as Error).message || 'the request failed');
     }
-    let body: { ok: boolean; result?: Results[M]; error?: { code: ErrorCode; message: string } };
+    if (res.status !== 401) dropTokenFromAddressBar();
+    let body: Reply<Results[M]>;
     try {
       body = await res.json();
     } catch {
       throw new GlimpseError('internal', `${method}: the server answered ${res.status} without JSON`);
     }
-    if (body.ok) return body.result as Results[M];
-    throw new GlimpseError(body.error?.code ?? 'internal', body.error?.message ?? `${method} failed (${res.status})`);
+    return unwrap(body, `${method} (${res.status})`);
   }
 
   stream<M extends StreamingMethod>(method: M, input: Input<M>, onToken: (text: string) => void, signal?: AbortSignal): Promise<Results[M]> {
-    if (signal?.aborted) return Promise.reject(new DOMException('cancelled', 'AbortError'));
+    if (signal?.aborted) return Promise.reject(aborted());
     const call = `c${this.nextCall++}`;
     return new Promise<Results[M]>((resolve, reject) => {
       const cleanup = () => signal?.removeEventListener('abort', onAbort);
@@ -95,7 +117,7 @@ export class BrowserApi implements GlimpseApi {
         this.send(JSON.stringify({ cancel: call }));
         this.pending.delete(call);
         cleanup();
-        reject(new DOMException('cancelled', 'AbortError'));
+        reject(aborted());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(call, {
@@ -123,11 +145,11 @@ export class BrowserApi implements GlimpseApi {
   }
 
   thumbUrl(id: number): string {
-    return `${this.base}/files/thumb/${id}`;
+    return `${this.base}${ROUTES.thumb}${id}`;
   }
 
   photoUrl(id: number): string {
-    return `${this.base}/files/photo/${id}`;
+    return `${this.base}${ROUTES.photo}${id}`;
   }
 
   private send(text: string): void {
@@ -146,15 +168,40 @@ export class BrowserApi implements GlimpseApi {
     }
   }
 
+  private received(msg: SocketMessage): void {
+    switch (msg.type) {
+      case 'token':
+        this.pending.get(msg.data.call)?.onToken(String(msg.data.text));
+        return;
+      case 'result': {
+        const p = this.pending.get(msg.data.call);
+        if (!p) return;
+        this.pending.delete(msg.data.call);
+        try {
+          p.resolve(unwrap(msg.data, 'the call'));
+        } catch (err) {
+          p.reject(err as Error);
+        }
+        return;
+      }
+      case 'error':
+        console.warn('glimpse: the server refused a message', msg.data);
+        return;
+      default:
+        this.emit(msg.type, msg.data);
+    }
+  }
+
   private connect(): void {
     if (this.ws) return;
-    const url = new URL('/ws', this.base || window.location.href);
+    const url = new URL(ROUTES.socket, this.base || window.location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url);
     this.ws = ws;
     ws.onopen = () => {
       this.open = true;
       this.retryMs = 500;
+      dropTokenFromAddressBar();
       for (const h of this.connection) h(true);
       // Anything may have changed while we were away.
       if (this.everOpened) this.emit('changed', {});
@@ -162,25 +209,13 @@ export class BrowserApi implements GlimpseApi {
       for (const text of this.outbox.splice(0)) ws.send(text);
     };
     ws.onmessage = (e) => {
-      let msg: { type: string; data: any };
+      let msg: SocketMessage;
       try {
         msg = JSON.parse(String(e.data));
       } catch {
         return;
       }
-      if (msg.type === 'token') {
-        this.pending.get(msg.data?.call)?.onToken(String(msg.data.text));
-      } else if (msg.type === 'result') {
-        const p = this.pending.get(msg.data?.call);
-        if (!p) return;
-        this.pending.delete(msg.data.call);
-        if (msg.data.ok) p.resolve(msg.data.result);
-        else p.reject(new GlimpseError(msg.data.error?.code ?? 'internal', msg.data.error?.message ?? 'the call failed'));
-      } else if (msg.type === 'error') {
-        console.warn('glimpse: the server refused a message', msg.data);
-      } else {
-        this.emit(msg.type, msg.data);
-      }
+      if (typeof msg?.type === 'string' && typeof msg.data === 'object' && msg.data !== null) this.received(msg);
     };
     ws.onclose = () => {
       this.open = false;
@@ -199,47 +234,52 @@ export class BrowserApi implements GlimpseApi {
   }
 }
 
-const CODES = new Set<string>(['invalid-input', 'unknown-method', 'not-found', 'not-a-folder', 'no-pack', 'nothing-indexed', 'not-indexed', 'invalid', 'cancelled', 'internal', 'unauthorized', 'forbidden', 'network']);
-
-/** Any error from a provider (Electron's preload throws plain Errors, maybe with a `code`) as a GlimpseError. */
-export function toGlimpseError(err: unknown): GlimpseError {
-  if (err instanceof GlimpseError) return err;
-  const code = (err as { code?: unknown })?.code;
-  const message = err instanceof Error ? err.message : String(err);
-  // contextBridge may drop extra properties; a code written as "code: message" still comes through.
-  const prefixed = /^([a-z-]+): (.*)$/s.exec(message);
-  if (typeof code === 'string' && CODES.has(code)) return new GlimpseError(code as ErrorCode, message);
-  if (prefixed && CODES.has(prefixed[1] as string)) return new GlimpseError(prefixed[1] as ErrorCode, prefixed[2] as string);
-  return new GlimpseError('internal', message);
-}
-
-/** Electron's `window.glimpse`, with errors as GlimpseError and a cancelled stream as an AbortError. */
+/**
+ * Electron's `window.glimpse` (a GlimpseBridge) as a GlimpseApi: replies unwrapped into
+ * results or GlimpseErrors, and an AbortSignal, which cannot cross the context bridge,
+ * turned into a cancel(id) call.
+ */
 export class BridgeApi implements GlimpseApi {
-  constructor(private readonly bridge: GlimpseApi) {}
+  constructor(private readonly bridge: GlimpseBridge) {}
 
   async call<M extends PlainMethod>(method: M, input: Input<M>): Promise<Results[M]> {
+    let reply: Reply<Results[M]>;
     try {
-      return await this.bridge.call(method, input);
+      reply = await this.bridge.call(method, input);
     } catch (err) {
-      throw toGlimpseError(err);
+      throw new GlimpseError('internal', (err as Error)?.message ?? String(err));
     }
+    return unwrap(reply, method);
   }
 
-  async stream<M extends StreamingMethod>(method: M, input: Input<M>, onToken: (text: string) => void, signal?: AbortSignal): Promise<Results[M]> {
-    try {
-      return await this.bridge.stream(method, input, onToken, signal);
-    } catch (err) {
-      if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
-      throw toGlimpseError(err);
-    }
+  stream<M extends StreamingMethod>(method: M, input: Input<M>, onToken: (text: string) => void, signal?: AbortSignal): Promise<Results[M]> {
+    if (signal?.aborted) return Promise.reject(aborted());
+    return new Promise<Results[M]>((resolve, reject) => {
+      let settled = false;
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        this.bridge.cancel(call);
+        reject(aborted());
+      };
+      const call = this.bridge.stream(method, input, (text) => {
+        if (!settled) onToken(text);
+      }, (reply) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (settled) return;
+        settled = true;
+        try {
+          resolve(unwrap(reply, method));
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   on<E extends EventName>(event: E, handler: (data: Events[E]) => void): () => void {
     return this.bridge.on(event, handler);
-  }
-
-  onConnection(handler: (connected: boolean) => void): () => void {
-    return this.bridge.onConnection?.(handler) ?? (() => undefined);
   }
 
   thumbUrl(id: number): string {
@@ -254,7 +294,7 @@ export class BridgeApi implements GlimpseApi {
 declare global {
   interface Window {
     /** Provided by Electron's preload; absent in browser mode. */
-    glimpse?: GlimpseApi;
+    glimpse?: GlimpseBridge;
   }
 }
 

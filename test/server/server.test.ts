@@ -19,7 +19,7 @@ before(async () => {
   library = await Library.open({ dir: path.join(root, 'library'), packDirs: [path.dirname(testPackDir())], runtime: { providers: ['cpu'], threads: 1 }, watch: false });
   library.addFolder(path.join(root, 'samples', 'photos'));
   await library.settled();
-  photoId = (library.catalog.db.prepare('SELECT photo_id FROM tokens LIMIT 1').pluck().get() as number);
+  photoId = library.timeline()[0]!.id;
   server = await startServer({ library });
 });
 after(async () => {
