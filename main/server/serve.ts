@@ -4,15 +4,17 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUNDLED_PACKS, defaultLibrary } from '../cli/paths.ts';
 import { Library } from '../library/library.ts';
+import { worldSamples } from '../library/samples.ts';
 import { startServer } from './server.ts';
 
 const { values } = parseArgs({ options: { library: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, packs: { type: 'string' } } });
-const rendererDir = path.resolve(import.meta.dirname, '..', '..', 'renderer', 'dist');
+const root = path.resolve(import.meta.dirname, '..', '..');
+const rendererDir = path.join(root, 'renderer', 'dist');
 if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
   console.error('glimpse serve: the user interface is not built yet: run `npm run build:renderer` first (npm run serve does it for you)');
   process.exit(2);
 }
-const library = await Library.open({ dir: values.library ?? defaultLibrary(), packDirs: [BUNDLED_PACKS, ...(values.packs ? [values.packs] : [])] });
+const library = await Library.open({ dir: values.library ?? defaultLibrary(), packDirs: [BUNDLED_PACKS, ...(values.packs ? [values.packs] : [])], samples: worldSamples(root) });
 const server = await startServer({
   library,
   host: values.host ?? '127.0.0.1',
