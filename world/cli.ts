@@ -1,7 +1,7 @@
 // `npm run world -- <command> [options]`: the writers of the shapes world.
 import { parseArgs } from 'node:util';
 import { writeDataset } from './dataset.ts';
-import { SPLITS, vocabulary, type Split } from './generate.ts';
+import { LANGUAGES, SPLITS, vocabulary, type LanguageVersion, type Split } from './generate.ts';
 import { writeLlava } from './llava.ts';
 import { WorldError } from './output.ts';
 import { writeSamples } from './samples.ts';
@@ -9,17 +9,18 @@ import { writeWds } from './wds.ts';
 
 
 const USAGE = `Usage:
-  npm run world -- dataset --split train|val|test --count N [--seed S] [--size 64] --out DIR [--jpeg P] [--force]
-  npm run world -- samples --count N [--seed S] [--size 256] --out DIR [--force]
+  npm run world -- dataset --split train|val|test --count N [--seed S] [--size 64] --out DIR [--jpeg P] [--language 1|2] [--force]
+  npm run world -- samples --count N [--seed S] [--size 256] --out DIR [--language 1|2] [--force]
   npm run world -- llava --count N [--split train|val|test] [--seed S] [--size 336] --out DIR [--force]
   npm run world -- wds --count N [--split train|val|test] [--seed S] [--size 256] [--shard-size 10000] --out DIR [--force]
-  npm run world -- vocab
+  npm run world -- vocab [--language 1|2]
 
 dataset  writes DIR/images.u8 (N x size x size x 3 uint8), DIR/scenes.jsonl and DIR/manifest.json
 samples  writes a photo folder DIR/photos/<year>/<event>/IMG_nnnn.jpg and DIR/glimpse-samples.scenes.json
 llava    writes LLaVA-665k style conversations: DIR/llava_shapes.json, DIR/images/shapes/<id>.jpg, DIR/scenes.jsonl (truth)
 wds      writes caption pairs as img2dataset-style webdataset shards: DIR/00000.tar (KEY.jpg, KEY.json, KEY.txt), DIR/00000_stats.json
 vocab    prints every word the world's language uses, as JSON
+--language 2 picks the varied language (synonyms, spellings, question forms, partial captions); 1, the default, is the bundled pack's
 Same arguments give byte-identical output. See world/README.md for the formats.`;
 
 function integer(name: string, raw: string | undefined, fallback: number | null, min: number, max: number): number {
@@ -31,6 +32,13 @@ function integer(name: string, raw: string | undefined, fallback: number | null,
   const value = Number(raw);
   if (value < min || value > max) throw new WorldError(`--${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function languageOf(raw: string | undefined): LanguageVersion {
+  if (raw === undefined) return 1;
+  const version = LANGUAGES.find((v) => String(v) === raw.trim());
+  if (version === undefined) throw new WorldError(`--language must be one of ${LANGUAGES.join(', ')}, got '${raw}'`);
+  return version;
 }
 
 function progress(label: string) {
@@ -64,6 +72,7 @@ async function main(argv: string[]): Promise<void> {
       options: {
         split: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
         out: { type: 'string' }, jpeg: { type: 'string' }, force: { type: 'boolean' }, 'shard-size': { type: 'string' },
+        language: { type: 'string' },
       },
     }).values;
   } catch (err) {
@@ -72,6 +81,7 @@ async function main(argv: string[]): Promise<void> {
   const seed = integer('seed', parsed.seed, 0, 0, 2 ** 32 - 1);
   if (parsed['shard-size'] !== undefined && command !== 'wds') throw new WorldError(`${command} takes no --shard-size`);
   if (parsed.jpeg !== undefined && command !== 'dataset') throw new WorldError(`${command} takes no --jpeg`);
+  if (parsed.language !== undefined && !['dataset', 'samples', 'vocab'].includes(command ?? '')) throw new WorldError(`${command} takes no --language`);
   const started = Date.now();
   if (command === 'dataset') {
     const split = parsed.split;
@@ -85,14 +95,14 @@ async function main(argv: string[]): Promise<void> {
       jpegProbability = Number(parsed.jpeg);
       if (!Number.isFinite(jpegProbability) || jpegProbability < 0 || jpegProbability > 1) throw new WorldError(`--jpeg must be a probability in [0, 1], got '${parsed.jpeg}'`);
     }
-    const m = await writeDataset({ split: split as Split, count, seed, size, out: parsed.out, force: parsed.force ?? false, jpegProbability, onProgress: progress(split) });
+    const m = await writeDataset({ split: split as Split, count, seed, size, out: parsed.out, force: parsed.force ?? false, jpegProbability, language: languageOf(parsed.language), onProgress: progress(split) });
     console.log(`wrote ${m.count} ${m.split} images (${m.size}x${m.size}), ${m.counts.questions} questions, ${m.counts.probes} probes to ${parsed.out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } else if (command === 'samples') {
     if (parsed.split !== undefined) throw new WorldError('samples takes no --split');
     const count = integer('count', parsed.count, null, 1, 1_000_000);
     const size = integer('size', parsed.size, 256, 16, 4096);
     if (parsed.out === undefined) throw new WorldError('--out is required');
-    const s = await writeSamples({ count, seed, size, out: parsed.out, force: parsed.force ?? false, onProgress: progress('samples') });
+    const s = await writeSamples({ count, seed, size, out: parsed.out, force: parsed.force ?? false, language: languageOf(parsed.language), onProgress: progress('samples') });
     console.log(`wrote ${s.count} sample photos to ${parsed.out}/${s.photosDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } else if (command === 'llava' || command === 'wds') {
     const split = parsed.split ?? 'train';
@@ -111,7 +121,7 @@ async function main(argv: string[]): Promise<void> {
       console.log(`wrote ${r.count} ${split} caption pairs in ${r.shards.length} shard(s) to ${parsed.out} in ${seconds()} s`);
     }
   } else if (command === 'vocab') {
-    console.log(JSON.stringify(vocabulary()));
+    console.log(JSON.stringify(vocabulary(languageOf(parsed.language))));
   } else {
     throw new WorldError(`unknown command '${command}'\n\n${USAGE}`);
   }

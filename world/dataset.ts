@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { languageFor, pixelsFor, sceneAt, SPLIT_LANGUAGE, type Split } from './generate.ts';
+import { languageFor, pixelsFor, sceneAt, SPLIT_LANGUAGE, type LanguageVersion, type Split } from './generate.ts';
 import { orderedPool, writeFolderAtomically } from './output.ts';
 import { COLOURS, SCENE_TYPES, SHAPES, SIZES } from './vocab.ts';
 
@@ -19,12 +19,16 @@ export interface DatasetOptions {
   out: string;
   force?: boolean;
   jpegProbability?: number;
+  /** The world's language version (default 1, the bundled pack's); 2 is recorded in the manifest. */
+  language?: LanguageVersion;
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface DatasetManifest {
   format: typeof DATASET_FORMAT;
   version: number;
+  /** Present only for language 2: version-1 manifests stay byte-identical to before languages existed. */
+  language?: LanguageVersion;
   split: Split;
   count: number;
   seed: number;
@@ -32,7 +36,7 @@ export interface DatasetManifest {
   jpegProbability: number;
   images: { file: string; dtype: 'uint8'; shape: [number, number, number, number]; bytes: number; sha256: string };
   scenes: { file: string; records: number; bytes: number; sha256: string };
-  counts: { captions: number; questions: number; questionsHeldOut: number; probes: number };
+  counts: { captions: number; questions: number; questionsHeldOut: number; probes: number; captionsHeldOut?: number; searches?: number };
   /** The scene graph's class lists in their canonical order: training's probes read them from here. */
   vocabulary: { shapes: string[]; colours: string[]; sizes: string[]; scenes: string[] };
 }
@@ -42,13 +46,14 @@ const IN_FLIGHT = Math.max(4, os.availableParallelism() * 4);
 
 export async function writeDataset(opts: DatasetOptions): Promise<DatasetManifest> {
   const jpegProbability = opts.jpegProbability ?? 0.5;
+  const language = opts.language ?? 1;
   let manifest: DatasetManifest | null = null;
   await writeFolderAtomically(opts.out, opts.force ?? false, async (dir) => {
     const imageFd = fs.openSync(path.join(dir, 'images.u8'), 'w');
     const sceneFd = fs.openSync(path.join(dir, 'scenes.jsonl'), 'w');
     const imageHash = createHash('sha256');
     const sceneHash = createHash('sha256');
-    const counts = { captions: 0, questions: 0, questionsHeldOut: 0, probes: 0 };
+    const counts: DatasetManifest['counts'] = { captions: 0, questions: 0, questionsHeldOut: 0, probes: 0, ...(language === 2 ? { captionsHeldOut: 0, searches: 0 } : {}) };
     let imageBytes = 0;
     let sceneBytes = 0;
     let lines: string[] = [];
@@ -69,11 +74,13 @@ export async function writeDataset(opts: DatasetOptions): Promise<DatasetManifes
         fs.writeSync(imageFd, pixels);
         imageHash.update(pixels);
         imageBytes += pixels.length;
-        const item = languageFor(scene, opts.seed, opts.split, i, SPLIT_LANGUAGE[opts.split]);
+        const item = languageFor(scene, opts.seed, opts.split, i, SPLIT_LANGUAGE[opts.split], language);
         counts.captions += item.captions.length;
         counts.questions += item.questions.length;
         counts.questionsHeldOut += item.questions.filter((q) => q.heldOut).length;
         counts.probes += item.probes.length;
+        if (counts.captionsHeldOut !== undefined) counts.captionsHeldOut += item.captions.filter((c) => c.heldOut).length;
+        if (counts.searches !== undefined) counts.searches += item.searches?.length ?? 0;
         lines.push(`${JSON.stringify({ index: i, id: `${opts.split}-${i}`, ...item })}\n`);
         if (lines.length >= 512) flushLines();
         opts.onProgress?.(i + 1, opts.count);
@@ -86,6 +93,7 @@ export async function writeDataset(opts: DatasetOptions): Promise<DatasetManifes
     manifest = {
       format: DATASET_FORMAT,
       version: DATASET_VERSION,
+      ...(language === 2 ? { language } : {}),
       split: opts.split,
       count: opts.count,
       seed: opts.seed,

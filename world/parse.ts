@@ -7,12 +7,14 @@ import {
   COLOURS, NUMBER_WORDS, PLURAL, SCENE_WORDS, SHAPES, SIZES, SYNONYMS, relationHolds,
   type Colour, type Relation, type SceneType, type Shape, type Size,
 } from './vocab.ts';
+import { ABSENT_COLOUR, V2_SYNONYMS } from './v2-lexicon.ts';
 
 export interface NounPhrase {
   count: number;
   /** null: "object", any shape. */
   shape: Shape | null;
-  colour?: Colour;
+  /** A world colour, or grey, which no object has (language 2 asks about it). */
+  colour?: Colour | typeof ABSENT_COLOUR;
   size?: Size;
   digit?: number;
   row?: 0 | 1 | 2;
@@ -28,7 +30,7 @@ export interface Claims {
 const SINGULAR = new Map<string, Shape>(SHAPES.flatMap((s) => [[s, s], [PLURAL[s], s]] as Array<[string, Shape]>));
 const IS_PLURAL = new Set<string>([...Object.values(PLURAL), 'objects', 'things', 'shapes']);
 const OBJECT_NOUNS = new Set(['object', 'objects', 'thing', 'things', 'shape', 'shapes']);
-const COLOUR_SET = new Set<string>(COLOURS);
+const COLOUR_SET = new Set<string>([...COLOURS, ABSENT_COLOUR]);
 const SIZE_SET = new Set<string>(SIZES);
 const ROW_WORDS: Record<string, 0 | 1 | 2> = { top: 0, middle: 1, bottom: 2 };
 const COL_WORDS: Record<string, 0 | 1 | 2> = { left: 0, centre: 1, right: 2 };
@@ -40,18 +42,28 @@ export function tokenize(text: string): string[] {
     .trim()
     .split(' ')
     .filter((t) => t.length > 0)
-    .map((t) => SYNONYMS[t] ?? t);
+    .map((t) => SYNONYMS[t] ?? V2_SYNONYMS[t] ?? t);
 }
 
 function countWord(token: string | undefined): number | null {
   if (token === undefined) return null;
   if (token === 'a' || token === 'an') return 1;
+  return numberWord(token);
+}
+
+/** "7" or "seven". */
+function numberWord(token: string | undefined): number | null {
+  if (token === undefined) return null;
   const w = (NUMBER_WORDS as readonly string[]).indexOf(token);
   if (w >= 0) return w;
   return /^\d+$/.test(token) ? Number(token) : null;
 }
 
-/** A place phrase starting at tokens[i]: "at the top left", "in the centre", "on the left". */
+/**
+ * A place phrase starting at tokens[i]: "at the top left", "in the centre", "in the middle",
+ * "on the left", "in the top right corner", "in the left column", "in the bottom row".
+ * "on the left of" is a relation, not a place, so it is left to the relation reader.
+ */
 function readPlace(tokens: readonly string[], i: number): { row?: 0 | 1 | 2; col?: 0 | 1 | 2; end: number } | null {
   if (!['at', 'in', 'on'].includes(tokens[i] ?? '')) return null;
   let j = i + 1;
@@ -69,9 +81,12 @@ function readPlace(tokens: readonly string[], i: number): { row?: 0 | 1 | 2; col
     j++;
   }
   if (row === undefined && col === undefined) return null;
-  // "the centre" alone is the middle cell; "top centre" is the top row's middle.
-  if (col === 1 && row === undefined) row = 1;
-  if (tokens[j] === 'corner' || tokens[j] === 'side') j++;
+  if (tokens[j] === 'of') return null;
+  const line = tokens[j] === 'row' || tokens[j] === 'column';
+  // "the centre" or "the middle" alone is the middle cell; "top centre" is the top row's middle.
+  if (!line && row === 1 && col === undefined) col = 1;
+  else if (!line && col === 1 && row === undefined) row = 1;
+  if (line || tokens[j] === 'corner' || tokens[j] === 'side') j++;
   return { row, col, end: j };
 }
 
@@ -80,11 +95,10 @@ function readDigit(tokens: readonly string[], i: number): { digit: number; end: 
   let j = i;
   if (tokens[j] === 'showing' || tokens[j] === 'with' || tokens[j] === 'reading') j++;
   else return null;
-  if (tokens[j] === 'the') j++;
+  if (tokens[j] === 'the' || tokens[j] === 'a' || tokens[j] === 'an') j++;
   if (tokens[j] === 'number' || tokens[j] === 'digit') j++;
-  const t = tokens[j];
-  if (t !== undefined && /^\d$/.test(t)) return { digit: Number(t), end: j + 1 };
-  return null;
+  const n = numberWord(tokens[j]);
+  return n !== null && n <= 9 ? { digit: n, end: j + 1 } : null;
 }
 
 function readRelation(tokens: readonly string[], from: number, to: number): Relation | null {
@@ -111,7 +125,10 @@ export function parseClaims(text: string): Claims {
     if (shape === undefined && !OBJECT_NOUNS.has(word)) continue;
     const np: NounPhrase = { count: IS_PLURAL.has(word) ? 2 : 1, shape: shape ?? null };
     let start = i;
-    for (let k = i - 1; k >= 0; k--) {
+    // Modifiers are read back to the end of the previous phrase, so its digit ("a sign showing 6,
+    // small crosses") is never taken for this one's count.
+    const floor = spans.length > 0 ? (spans[spans.length - 1] as { end: number }).end : 0;
+    for (let k = i - 1; k >= floor; k--) {
       const m = tokens[k] as string;
       if (COLOUR_SET.has(m) && np.colour === undefined) np.colour = m as Colour;
       else if (SIZE_SET.has(m) && np.size === undefined) np.size = m as Size;

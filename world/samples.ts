@@ -2,7 +2,7 @@
 // and a sidecar with every photo's scene graph for tests and demos.
 import fs from 'node:fs';
 import path from 'node:path';
-import { languageFor, pixelsFor, sceneAt, type WorldItem } from './generate.ts';
+import { languageFor, pixelsFor, sceneAt, type LanguageVersion, type WorldItem } from './generate.ts';
 import { orderedPool, writeFolderAtomically, type WriterOptions } from './output.ts';
 import { encodeJpeg } from './render.ts';
 import { Rng } from './rng.ts';
@@ -32,6 +32,8 @@ export interface SamplePhoto extends WorldItem {
 export interface SamplesSidecar {
   format: typeof SAMPLES_FORMAT;
   version: 1;
+  /** Present only for language 2 (see world/README.md); absent means 1. */
+  language?: LanguageVersion;
   seed: number;
   count: number;
   size: number;
@@ -66,7 +68,10 @@ function planEvents(count: number, seed: number): Slot[] {
   return slots;
 }
 
-export type SamplesOptions = WriterOptions;
+export interface SamplesOptions extends WriterOptions {
+  /** The language of the sidecar's captions and questions (default 1). */
+  language?: LanguageVersion;
+}
 
 export async function writeSamples(opts: SamplesOptions): Promise<SamplesSidecar> {
   const slots = planEvents(opts.count, opts.seed);
@@ -87,10 +92,11 @@ export async function writeSamples(opts: SamplesOptions): Promise<SamplesSidecar
       const file = path.join(dir, PHOTOS_DIR, ...slot.path.split('/'));
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, jpeg);
-      photos.push({ path: slot.path, takenAt: slot.takenAt, ...languageFor(scene, opts.seed, STREAM, i, { captions: 3, heldOut: false, probes: false }) });
+      photos.push({ path: slot.path, takenAt: slot.takenAt, ...languageFor(scene, opts.seed, STREAM, i, { captions: 3, heldOut: false, probes: false }, opts.language ?? 1) });
       opts.onProgress?.(i + 1, opts.count);
     });
-    sidecar = { format: SAMPLES_FORMAT, version: 1, seed: opts.seed, count: opts.count, size: opts.size, photosDir: PHOTOS_DIR, photos };
+    const language = opts.language === 2 ? { language: opts.language } : {};
+    sidecar = { format: SAMPLES_FORMAT, version: 1, ...language, seed: opts.seed, count: opts.count, size: opts.size, photosDir: PHOTOS_DIR, photos };
     fs.writeFileSync(path.join(dir, SIDECAR_NAME), `${JSON.stringify(sidecar, null, 1)}\n`);
   });
   return sidecar as unknown as SamplesSidecar;

@@ -2,33 +2,72 @@
 // hallucination, retrieval recall@k both ways, compositional accuracy.
 import { parseClaims, readScene, tokenize } from './parse.ts';
 import type { SceneGraph } from './scene.ts';
-import { NUMBER_WORDS } from './vocab.ts';
+import { NUMBER_WORDS, PLURAL, SCENE_WORDS, SHAPES } from './vocab.ts';
 
 const ARTICLES = new Set(['a', 'an', 'the']);
 const PLACE_ROWS = new Set(['top', 'middle', 'bottom']);
 const PLACE_COLS = new Set(['left', 'centre', 'right']);
+const YES = new Set(['yes', 'yeah', 'yep', 'yup', 'correct', 'true']);
+const NO = new Set(['no', 'nope', 'false', 'incorrect']);
+const SINGULAR_NOUNS = new Map<string, string>([...SHAPES.map((s) => [PLURAL[s], s] as [string, string]), ['objects', 'object'], ['things', 'object'], ['thing', 'object']]);
+const NOUNS = new Set<string>([...SHAPES, 'object']);
+/** Words that may surround a scene's name in an answer: "on the beach", "by the sea", "a night scene". */
+const SCENE_CONTEXT = new Set(['in', 'on', 'at', 'by', 'under', 'among', 'sky', 'time', 'scene', 'landscape', 'field', ...SCENE_WORDS.flatMap(([, w]) => w)]);
 
-/** Case, punctuation, articles, number words, spelling variants and place names folded. */
+/**
+ * "there is no star", "there are no red stars", "there isn't any star", "no stars", "I don't
+ * see a star" -> "no star"; null when the tokens say no such thing.
+ */
+function readAbsence(tokens: readonly string[]): string | null {
+  const text = ` ${tokens.join(' ')} `;
+  const m = / there (?:is|are|s) no (.+) $/.exec(text) ?? / there (?:isn t|aren t|is not|are not) (?:any )?(.+) $/.exec(text)
+    ?? / i (?:don t|do not|cannot|can t) see (?:any )?(.+) $/.exec(text) ?? /^ no (.+) $/.exec(text);
+  if (m === null) return null;
+  const desc = (m[1] as string).split(' ').filter((t) => !['in', 'picture', 'image', 'photo', 'here', 'there'].includes(t))
+    .map((t) => SINGULAR_NOUNS.get(t) ?? t);
+  return desc.length > 0 && NOUNS.has(desc[desc.length - 1] as string) ? `no ${desc.join(' ')}` : null;
+}
+
+/**
+ * Case, punctuation, articles, number words, synonyms and spelling variants (language 2's
+ * too: "crimson disc" is "red circle"), place names and their order, scene phrasings,
+ * leading yes/no, and statements of absence ("there are no stars" is "no star").
+ */
 export function normalizeAnswer(text: string): string {
   let tokens = tokenize(text).filter((t) => !ARTICLES.has(t));
   tokens = tokens.map((t) => {
     const n = (NUMBER_WORDS as readonly string[]).indexOf(t);
     return n >= 0 ? String(n) : t;
   });
+  const absent = readAbsence(tokens);
+  if (absent !== null) return absent;
+  if (tokens.length > 0 && YES.has(tokens[0] as string)) return 'yes';
+  if (tokens.length > 0 && NO.has(tokens[0] as string)) return 'no';
+  if (tokens.length === 1 && (tokens[0] === 'none' || tokens[0] === 'nothing')) return 'nothing';
   tokens = tokens.filter((t) => t !== 'corner' && t !== 'side' && t !== 'of' && t !== 'picture' && t !== 'image');
+  // "the number 7", "there are 3": the value alone.
+  if (tokens.length >= 2 && /^\d+$/.test(tokens[tokens.length - 1] as string)
+    && tokens.slice(0, -1).every((t) => ['number', 'digit', 'there', 'is', 'are', 's'].includes(t))) tokens = tokens.slice(-1);
+  // "in the top left", "at the centre": the place alone.
+  if (tokens.length >= 2 && ['at', 'in', 'on'].includes(tokens[0] as string) && tokens.slice(1).every((t) => PLACE_ROWS.has(t) || PLACE_COLS.has(t))) tokens = tokens.slice(1);
   // "left top" -> "top left"; "middle centre", "centre" -> "centre".
   if (tokens.length === 2 && PLACE_COLS.has(tokens[0] as string) && PLACE_ROWS.has(tokens[1] as string)) tokens.reverse();
   if (tokens.length <= 2 && tokens.every((t) => PLACE_ROWS.has(t) || PLACE_COLS.has(t))) {
     const joined = tokens.join(' ');
     if (joined === 'middle centre' || joined === 'middle' || joined === 'centre middle') tokens = ['centre'];
   }
-  const scene = tokens.length <= 2 ? readScene(tokens) : null;
-  if (scene !== null && tokens.length === 1) return scene;
+  const scene = tokens.length <= 4 && tokens.every((t) => SCENE_CONTEXT.has(t)) ? readScene(tokens) : null;
+  if (scene !== null) return scene;
   return tokens.join(' ');
 }
 
+/** Equal after normalisation; a yes/no answer also accepts a statement of absence as "no", a count of 0 "none". */
 export function exactMatch(prediction: string, answer: string): boolean {
-  return normalizeAnswer(prediction) === normalizeAnswer(answer);
+  const gold = normalizeAnswer(answer);
+  const said = normalizeAnswer(prediction);
+  if (gold === 'no' && said.startsWith('no ')) return true;
+  if (gold === '0' && said === 'nothing') return true;
+  return said === gold;
 }
 
 export interface Rate { correct: number; total: number; accuracy: number }
