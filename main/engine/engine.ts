@@ -8,6 +8,8 @@ import { prepareImages } from './tensor.ts';
 import { loadPack, type Pack } from './pack.ts';
 
 export interface EngineInfo extends RuntimeInfo {
+  /** The process the engine runs in. */
+  pid: number;
   dims: { hidden: number; summaryTokens: number; visionTokens: number };
   budgets: number[];
   /** Bytes one photo's cached tokens take: 2 * K * d. */
@@ -38,6 +40,7 @@ export class Engine {
     const m = this.model.pack.manifest;
     return {
       ...this.model.info,
+      pid: process.pid,
       dims: { hidden: m.dims.hidden, summaryTokens: m.summary.tokens, visionTokens: m.dims.vision_tokens },
       budgets: [...m.summary.budgets],
       bytesPerPhoto: 2 * m.summary.tokens * m.dims.hidden,
