@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { packRevision } from '../../main/engine/pack.ts';
+import { Catalog } from '../../main/library/catalog.ts';
 import { PackCache } from '../../main/library/catalogPack.ts';
 import { openDb } from '../../main/library/db.ts';
 import { Library } from '../../main/library/library.ts';
@@ -110,8 +111,9 @@ test('the purge of old revisions scans the caches only when the revision changed
   const db = openDb(path.join(tempDir('purge'), 'glimpse.db'));
   try {
     const catalog = new PackCache(db);
-    db.prepare("INSERT INTO photos (id, hash, bytes) VALUES (1, 'h', 1)").run();
-    const store = (key: string) => catalog.commit(key, [{ photoId: 1, path: 'p', tokens: new Uint8Array(4), embedding: new Float32Array(2) }]);
+    const files = new Catalog(db);
+    const photoId = files.recordFile(files.addFolder('/p').id, '/p/1.jpg', { hash: 'h', size: 1, mtimeMs: 1, width: null, height: null, takenAt: null }).photoId;
+    const store = (key: string) => catalog.commit(key, [{ photoId, path: '/p/1.jpg', tokens: new Uint8Array(4), embedding: new Float32Array(2) }]);
     store('pack-a@old');
     store('pack-ab@other'); // another pack whose id starts with "pack-a"
     assert.equal(catalog.forgetOtherRevisions('pack-a', 'pack-a@new'), 1, 'the old revision is dropped, the other pack kept');
