@@ -153,9 +153,11 @@ export class Fwd2BotModel {
    */
   private emptyPast(batch: number): Feeds {
     const feeds: Feeds = {};
+    // An axis the graph leaves symbolic takes pack.json's value: [batch, kv_heads, past = 0, head_dim].
+    const declared = [batch, this.pack.spec.kvHeads, 0, this.pack.manifest.dims.head_dim];
     for (const meta of this.llm.inputMetadata) {
       if (!meta.name.startsWith('past_key_values.') || !meta.isTensor) continue;
-      const dims = meta.shape.map((axis, i) => (typeof axis === 'number' ? axis : i === 0 ? batch : 0));
+      const dims = meta.shape.map((axis, i) => (typeof axis === 'number' ? axis : declared[i] ?? 0));
       const type = meta.type === 'float16' ? 'float16' : 'float32';
       feeds[meta.name] = new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
     }

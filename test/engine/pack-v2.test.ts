@@ -91,6 +91,21 @@ test('bos_in_compress puts bos before every pass-1 prefix, after the left paddin
   }
 });
 
+test('a graph whose cache heads axis is symbolic still decodes; kv_heads contradicting a fixed axis is refused', { skip: external ? false : 'needs /usr/bin/python3 with onnx' }, async () => {
+  const dir = makeV2('symbolic', { symbolicCacheHeads: true });
+  const model = await Fwd2BotModel.load(loadPack(dir), { providers: ['cpu'], threads: 1 });
+  try {
+    const g = fixtures.generations.find((x: { budget: number | null }) => x.budget !== null);
+    const out = await model.generate(tensor('compressed').subarray(0, g.budget * model.d), g.instruction, 'compressed', { maxNewTokens: 24 });
+    assert.deepEqual(out.ids, g.generated_ids);
+  } finally {
+    await model.release();
+  }
+  // A pack.json that disagrees with a graph's fixed heads axis is refused, naming the field.
+  const wrong = makeV2('kv-wrong', { edit: (m) => { m.dims.kv_heads = 2; } });
+  await assert.rejects(Fwd2BotModel.load(loadPack(wrong), { providers: ['cpu'], threads: 1 }), /pack.json dims.kv_heads is 2, but llm.onnx's input past_key_values.0.key has 4 on axis 1/);
+});
+
 const CASES: Array<{ name: string; options: V2Options; files?: (dir: string) => void; error: RegExp; needsExternal?: boolean }> = [
   { name: 'kv_heads that does not divide heads', options: { edit: (m) => { m.dims.kv_heads = 3; } }, error: /dims.heads \(4\) is not a multiple of dims.kv_heads \(3\)/ },
   { name: 'missing chat section', options: { edit: (m) => { delete m.chat; } }, error: /pack.json is invalid at chat/ },

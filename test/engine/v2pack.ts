@@ -20,6 +20,8 @@ export interface V2Options {
   /** Move vision.onnx's weights into vision.onnx.data beside it. */
   externalVision?: boolean;
   bosInCompress?: boolean;
+  /** Leave the cache inputs' heads axis symbolic in llm.onnx (the engine then takes dims.kv_heads). */
+  symbolicCacheHeads?: boolean;
   /** A last edit of pack.json (after the files are hashed). */
   edit?: (manifest: Record<string, any>) => void;
 }
@@ -58,6 +60,16 @@ export function v2PackFrom(src: string, out: string, options: V2Options = {}): s
     if (r.status !== 0) throw new Error(`moving vision.onnx's weights to external data failed: ${r.stderr}`);
     m.graphs.vision.external_data = ['vision.onnx.data'];
     m.files['vision.onnx.data'] = {};
+  }
+  if (options.symbolicCacheHeads) {
+    const script = [
+      'import onnx, sys', 'm = onnx.load(sys.argv[1])',
+      'for i in m.graph.input:', '    if i.name.startswith("past_key_values."):',
+      '        d = i.type.tensor_type.shape.dim[1]; d.Clear(); d.dim_param = "kv_heads"',
+      'onnx.save(m, sys.argv[1])',
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', script, path.join(out, 'llm.onnx')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`making the cache heads symbolic failed: ${r.stderr}`);
   }
   for (const rel of Object.keys(m.files)) m.files[rel] = { bytes: fs.statSync(path.join(out, rel)).size, sha256: sha256(path.join(out, rel)) };
   options.edit?.(m);
