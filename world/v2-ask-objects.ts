@@ -26,7 +26,7 @@ const shapeYesNo = (f: (r: string, np: string) => string) => aboutOne({
   exclude: ['shape', 'digit'],
   ask: (r, o, s, w) => {
     const sh = candidateValue(o.shape, SHAPES, s.objects.map((x) => x.shape), w);
-    return { question: f(r, withArticle(w.noun(SHAPE_NOUNS[sh])[0])), answer: yesNo(sh === o.shape) };
+    return { question: f(r, withArticle(w.noun(SHAPE_NOUNS[sh], false)[0])), answer: yesNo(sh === o.shape) };
   },
 });
 

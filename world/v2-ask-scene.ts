@@ -12,10 +12,10 @@ const t = (id: string, type: TemplateV2['type'], form: QuestionForm, style: Ques
 const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 // Counting --------------------------------------------------------------------
-interface Counted { plural: string; singular: string; count: number }
+interface Counted { phrase: string; count: number }
 
 /** What to count: all objects, a shape, a colour, both, a size, signs showing a digit, a row or column, or something absent. */
-function countTarget(s: Scene, w: WordChooser): Counted {
+function countTarget(s: Scene, w: WordChooser, plural = true): Counted {
   const o = w.pick(s.objects);
   const kind = w.rng.int(0, 7);
   let d: Described = {};
@@ -34,27 +34,23 @@ function countTarget(s: Scene, w: WordChooser): Counted {
   }
   const inRegion = (p: SceneObject) => region === undefined || (region.row === undefined || p.row === region.row) && (region.col === undefined || p.col === region.col);
   const where = region === undefined ? '' : ` ${realiseRegion(region, w)}`;
-  return {
-    plural: realise(d, w, true) + where,
-    singular: realise(d, w, false) + where,
-    count: s.objects.filter((p) => fitsDescription(p, d) && inRegion(p)).length,
-  };
+  return { phrase: realise(d, w, plural) + where, count: s.objects.filter((p) => fitsDescription(p, d) && inRegion(p)).length };
 }
 
 const countOpen = (f: (p: string) => string) => (s: Scene, w: WordChooser): Made => {
   const c = countTarget(s, w);
-  return { question: f(c.plural), answer: String(c.count), absent: c.count === 0 };
+  return { question: f(c.phrase), answer: String(c.count), absent: c.count === 0 };
 };
 const number = (n: number, w: WordChooser) => w.word([String(n), NUMBER_WORDS[n] as string]);
 /** "Are there three red circles?" for a number near the truth (two or more). */
 const countYesNo = (f: (n: string, p: string) => string) => (s: Scene, w: WordChooser): Made => {
   const c = countTarget(s, w);
   const n = c.count >= 2 && w.chance(0.5) ? c.count : w.pick([Math.max(2, c.count - 1), Math.max(2, c.count + 1), 2, 3]);
-  return { question: f(number(n, w), c.plural), answer: yesNo(n === c.count), absent: c.count === 0 };
+  return { question: f(number(n, w), c.phrase), answer: yesNo(n === c.count), absent: c.count === 0 };
 };
 const countOne = (f: (sg: string) => string, holds: (count: number) => boolean) => (s: Scene, w: WordChooser): Made => {
-  const c = countTarget(s, w);
-  return { question: f(c.singular), answer: yesNo(holds(c.count)), absent: c.count === 0 };
+  const c = countTarget(s, w, false);
+  return { question: f(c.phrase), answer: yesNo(holds(c.count)), absent: c.count === 0 };
 };
 
 // Existence -------------------------------------------------------------------

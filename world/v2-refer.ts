@@ -68,7 +68,7 @@ export function realise(d: Described, w: WordChooser, plural = false, allowShape
   if (d.size !== undefined) words.push(w.word(SIZE_WORDS[d.size]));
   if (d.colour !== undefined) words.push(d.colour in COLOUR_WORDS ? w.word(COLOUR_WORDS[d.colour as keyof typeof COLOUR_WORDS]) : d.colour);
   const nouns = d.shape !== undefined ? SHAPE_NOUNS[d.shape] : OBJECT_NOUNS.filter(([s]) => allowShapeNoun || s !== 'shape');
-  const noun = w.noun(nouns);
+  const noun = w.noun(nouns, plural);
   words.push(plural ? noun[1] : noun[0]);
   let text = words.join(' ');
   if (d.digit !== undefined) text += ` ${realiseDigit(d.digit, w)}`;
