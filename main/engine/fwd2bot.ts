@@ -98,7 +98,8 @@ export class Fwd2BotModel {
     const spinning = options.spinning ?? false;
     const base: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: intraOp, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4,
-      extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
+      // The pack's own entries (flat keys such as "session.qdq_matmulnbits_accuracy_level") come first; threading stays ours.
+      extra: { ...pack.spec.sessionConfig, session: { intra_op: { allow_spinning: spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
     };
     // A provider that cannot load is expected (no CUDA here); its reason goes into info().tried, not the console.
     ort.env.logLevel = 'fatal';

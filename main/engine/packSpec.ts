@@ -33,6 +33,8 @@ export interface PackSpec {
   emptyText: number;
   image: ImageSpec;
   tokenizerKind: TokenizerKind;
+  /** onnxruntime session config entries the graphs need (quantization.session_config), e.g. MatMulNBits' accuracy level. */
+  sessionConfig: Record<string, string>;
 }
 
 const id = z.number().int().nonnegative();
@@ -58,6 +60,7 @@ const V2 = z.object({
     resample: z.enum(['bicubic', 'bilinear']),
     rescale: z.number().positive(),
   }).passthrough(),
+  quantization: z.object({ session_config: z.record(z.string().regex(/^[a-z0-9_.]+$/i), z.string()).optional() }).passthrough().optional(),
 });
 
 /** The parts of pack.json (already checked against the common schema) this module reads. */
@@ -109,6 +112,7 @@ export function resolveSpec(m: ManifestView): PackSpec {
       emptyText: st['<unk>'],
       image: { size: m.image.size, mean: m.image.mean, std: m.image.std, resize },
       tokenizerKind: 'word-level',
+      sessionConfig: {},
     };
   }
   const parsed = V2.safeParse(m);
@@ -133,5 +137,6 @@ export function resolveSpec(m: ManifestView): PackSpec {
       resample: v2.image.resample, rescale: v2.image.rescale, ...(v2.image.pad_colour ? { padColour: v2.image.pad_colour } : {}),
     },
     tokenizerKind: v2.tokenizer.kind,
+    sessionConfig: { ...v2.quantization?.session_config },
   };
 }

@@ -106,6 +106,14 @@ test('a graph whose cache heads axis is symbolic still decodes; kv_heads contrad
   await assert.rejects(Fwd2BotModel.load(loadPack(wrong), { providers: ['cpu'], threads: 1 }), /pack.json dims.kv_heads is 2, but llm.onnx's input past_key_values.0.key has 4 on axis 1/);
 });
 
+test('quantization.session_config reaches onnxruntime\'s sessions', async () => {
+  // An entry with a visible effect: declaring the files ORT-format makes the .onnx graphs unreadable.
+  const dir = makeV2('session-config', { edit: (m) => { m.quantization = { weights: 'int8', session_config: { 'session.load_model_format': 'ORT' } }; } });
+  const pack = loadPack(dir);
+  assert.deepEqual(pack.spec.sessionConfig, { 'session.load_model_format': 'ORT' });
+  await assert.rejects(Fwd2BotModel.load(pack, { providers: ['cpu'], threads: 1 }), /no execution provider could load it/);
+});
+
 const CASES: Array<{ name: string; options: V2Options; files?: (dir: string) => void; error: RegExp; needsExternal?: boolean }> = [
   { name: 'kv_heads that does not divide heads', options: { edit: (m) => { m.dims.kv_heads = 3; } }, error: /dims.heads \(4\) is not a multiple of dims.kv_heads \(3\)/ },
   { name: 'missing chat section', options: { edit: (m) => { delete m.chat; } }, error: /pack.json is invalid at chat/ },
