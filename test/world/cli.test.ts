@@ -21,6 +21,20 @@ test('dataset and samples commands write their outputs', () => {
   assert.ok(fs.existsSync(path.join(dir, 'lib', 'glimpse-samples.scenes.json')));
 });
 
+test('--language 2 writes the varied language and records it; vocab --language 2 lists more words', () => {
+  const dir = tempDir('cli-language');
+  const ds = runWorldCli(['dataset', '--split', 'test', '--count', '3', '--size', '32', '--language', '2', '--out', path.join(dir, 'ds')]);
+  assert.equal(ds.status, 0, ds.stderr);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'ds', 'manifest.json'), 'utf8'));
+  assert.equal(manifest.language, 2);
+  const record = JSON.parse(fs.readFileSync(path.join(dir, 'ds', 'scenes.jsonl'), 'utf8').split('\n')[0] as string);
+  assert.ok(record.searches.length > 0 && record.questions.some((q: { wording: string }) => q.wording === 'new-combination'));
+  const v1 = JSON.parse(runWorldCli(['vocab']).stdout) as string[];
+  const v2 = JSON.parse(runWorldCli(['vocab', '--language', '2']).stdout) as string[];
+  assert.deepEqual(JSON.parse(runWorldCli(['vocab', '--language', '1']).stdout), v1);
+  assert.ok(v2.length > v1.length + 80 && ['crimson', 'color', 'seashore', 'nothing'].every((w) => v2.includes(w)), `${v2.length} words`);
+});
+
 const BAD: Array<{ name: string; args: (dir: string) => string[]; error: RegExp }> = [
   { name: 'unknown split', args: (d) => ['dataset', '--split', 'holdout', '--count', '5', '--out', path.join(d, 'x')], error: /unknown split 'holdout': expected one of train, val, test/ },
   { name: 'missing split', args: (d) => ['dataset', '--count', '5', '--out', path.join(d, 'x')], error: /--split is required/ },
@@ -31,6 +45,8 @@ const BAD: Array<{ name: string; args: (dir: string) => string[]; error: RegExp 
   { name: 'unknown option', args: (d) => ['dataset', '--split', 'train', '--count', '5', '--colour', 'red', '--out', path.join(d, 'x')], error: /Unknown option '--colour'/ },
   { name: 'unknown command', args: () => ['render'], error: /unknown command 'render'/ },
   { name: 'bad jpeg probability', args: (d) => ['dataset', '--split', 'train', '--count', '5', '--jpeg', '2', '--out', path.join(d, 'x')], error: /--jpeg must be a probability/ },
+  { name: 'unknown language', args: (d) => ['dataset', '--split', 'train', '--count', '5', '--language', '3', '--out', path.join(d, 'x')], error: /--language must be one of 1, 2, got '3'/ },
+  { name: 'language on a writer without one', args: (d) => ['llava', '--count', '2', '--language', '2', '--out', path.join(d, 'x')], error: /llava takes no --language/ },
 ];
 
 for (const bad of BAD) {

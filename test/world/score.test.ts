@@ -102,3 +102,20 @@ test('compositional accuracy counts strict wins per category', () => {
   assert.equal(r.byCategory['add-object']?.accuracy, 0, 'a tie is not a win');
   assert.equal(r.overall.accuracy, 1 / 3);
 });
+
+test('language 2 answers: synonyms, spellings, place and scene phrasings, absence, yes/no with more words', () => {
+  const same: Array<[string, string]> = [
+    ['crimson', 'red'], ['a disc', 'circle'], ['Disk', 'circle'], ['the upper-left corner', 'top left'], ['in the top left corner', 'top left'],
+    ['in the middle', 'centre'], ['at the center', 'centre'], ['on the seashore', 'beach'], ['at nighttime', 'night'], ['by the sea', 'beach'],
+    ['a snowy field', 'snow'], ['There are no stars.', 'there is no star'], ["There isn't any big crimson ball", 'there is no large red circle'],
+    ['no star', 'there is no star'], ["I don't see a gray box", 'there is no grey square'], ['No, there is no star.', 'no'], ['Yes, it is.', 'yes'],
+    ['nope', 'no'], ['none', '0'], ['Nothing.', 'nothing'], ['the number seven', '7'], ['there are three', '3'], ['gray', 'grey'], ['huge', 'large'],
+  ];
+  for (const [said, gold] of same) assert.ok(exactMatch(said, gold), `"${said}" should score as "${gold}"`);
+  const different: Array<[string, string]> = [
+    ['there is no star', 'there is no red star'], ['no', 'there is no star'], ['yes', 'there is no star'], ['there is a star', 'no'],
+    ['blue', 'there is no star'], ['at night', 'beach'], ['circle', 'nothing'], ['no circle', 'there is no star'], ['two', '3'], ['upper right', 'top left'],
+  ];
+  for (const [said, gold] of different) assert.ok(!exactMatch(said, gold), `"${said}" must not score as "${gold}"`);
+  assert.equal(normalizeAnswer('There are no big crimson balls here.'), 'no large red circle');
+});
