@@ -55,6 +55,7 @@ export const inputs = {
   setPack: z.object({ id: z.string().min(1).max(200) }).strict(),
   pauseIndexing: z.object({}).strict(),
   resumeIndexing: z.object({}).strict(),
+  retryFailed: z.object({}).strict(),
 } as const;
 
 export type Method = keyof typeof inputs;

@@ -47,4 +47,5 @@ export const handlers = {
     library.resumeIndexing();
     return null;
   },
+  retryFailed: async (_input, { library }) => library.retryFailed(),
 } satisfies HandlerShape;

@@ -10,6 +10,7 @@ import { BUNDLED_PACKS, defaultLibrary } from './paths.ts';
 const USAGE = `Usage: glimpse <command> [options]
 
   glimpse index <folder>              add a folder, index it (progress bar), list the files that failed
+  glimpse index --retry-failed [<folder>]   try every failed file and photo again (and index <folder>)
   glimpse search "<text>" [--json] [--limit N] [--folder ID] [--from DATE] [--to DATE]
   glimpse caption <photo> [--budget K]
   glimpse ask <photo> "<question>" [--budget K]
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       library: { type: 'string' }, pack: { type: 'string' }, packs: { type: 'string' }, json: { type: 'boolean' },
       limit: { type: 'string' }, budget: { type: 'string' }, folder: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      'retry-failed': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, ...args] = positionals;
@@ -51,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     if (args.length !== n) throw new UsageError(`${command} needs ${what}`);
   };
   if (!['index', 'search', 'caption', 'ask', 'status'].includes(command)) throw new UsageError(`unknown command '${command}'`);
-  if (command === 'index') need(1, 'one folder');
+  if (command === 'index' && !(values['retry-failed'] && args.length === 0)) need(1, 'one folder');
   if (command === 'search') need(1, 'the search text in quotes');
   if (command === 'caption') need(1, 'one photo path');
   if (command === 'ask') need(2, 'a photo path and a question in quotes');
@@ -63,6 +64,9 @@ async function main(argv: string[]): Promise<number> {
     watch: false,
   });
   const api = new Api(library);
+  // A broken chosen pack is said before anything is answered with another one.
+  const issue = library.status().packIssue;
+  if (issue) process.stderr.write(`glimpse: model pack "${issue.pack}" is broken, using "${issue.usingInstead}" instead: ${issue.error}\n`);
   try {
     switch (command) {
       case 'index': {
@@ -76,13 +80,22 @@ async function main(argv: string[]): Promise<number> {
           else if (line !== last && p.done % 50 === 0) process.stderr.write(`${line}\n`);
           last = line;
         });
-        const folder = await api.call('addFolder', { path: path.resolve(args[0] as string) });
+        const folder = args[0] === undefined ? null : await api.call('addFolder', { path: path.resolve(args[0]) });
+        if (values['retry-failed']) {
+          const retried = await api.call('retryFailed', {});
+          process.stderr.write(`trying ${retried.files} failed files and ${retried.photos} failed photos again\n`);
+        }
         await api.settled();
         if (tty) process.stderr.write('\n');
         const s = await api.call('status', {});
-        const errors = (await api.call('errors', {})).filter((e) => e.path.startsWith(folder.path));
-        console.log(`${folder.path}: ${s.counts.indexed} photos indexed for pack ${s.pack}, ${errors.length} failed`);
+        const errors = (await api.call('errors', {})).filter((e) => folder === null || e.path.startsWith(folder.path));
+        console.log(`${folder?.path ?? 'library'}: ${s.counts.indexed} photos indexed for pack ${s.pack}, ${errors.length} failed`);
         for (const e of errors) console.log(`  failed: ${e.path}: ${e.message}`);
+        // Paused by an engine or pack fault: the photos are not to blame, and indexing is not done.
+        if (s.indexing.problem) {
+          process.stderr.write(`glimpse: ${s.indexing.problem}\n`);
+          return 1;
+        }
         return 0;
       }
       case 'search': {
@@ -116,6 +129,8 @@ async function main(argv: string[]): Promise<number> {
           console.log(`library ${s.dir}, pack ${s.pack}`);
           console.log(`${s.counts.photos} photos in ${s.counts.files} files; ${s.counts.indexed} indexed, ${s.counts.pending} pending, ${s.counts.failed} failed, ${s.counts.missing} files missing`);
           for (const f of s.folders) console.log(`  ${f.path}: ${f.files} files${f.available ? '' : ' (not available)'}`);
+          if (s.indexing.problem) console.log(s.indexing.problem);
+          if (s.packIssue) console.log(`model pack "${s.packIssue.pack}" is broken (${s.packIssue.error}); using "${s.packIssue.usingInstead}" instead`);
         }
         return 0;
       }

@@ -175,9 +175,10 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
 
   /** Stops with the engine's or the pack's fault as the reason; no photo is blamed. */
   private halt(err: unknown): void {
-    const name = (err as Error | undefined)?.name;
-    const what = name === 'PackError' || /model pack "/.test(messageOf(err)) ? `model pack "${this.packId}" cannot be used` : 'the engine failed';
-    this.problem = `Indexing paused after ${this.retry.delaysMs.length + 1} tries: ${what}: ${messageOf(err)}. No photo was marked as failed; resume or retry to try again.`;
+    // A pack's own errors name the pack ('model pack "x": ...'); anything else is the engine's.
+    const message = messageOf(err);
+    const what = message.startsWith('model pack "') ? message : `the engine failed (${message})`;
+    this.problem = `Indexing paused after ${this.retry.delaysMs.length + 1} tries: ${what}. No photo was marked as failed; resume or retry to try again.`;
     this.paused = true;
     this.state = 'paused';
   }

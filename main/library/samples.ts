@@ -15,7 +15,9 @@ export function worldSamples(root: string): SampleMaker | undefined {
   return async (out, count) => {
     if (!fs.existsSync(path.join(out, SIDECAR))) {
       const args = ['--import', 'tsx', cli, 'samples', '--count', String(count), '--seed', '7', '--size', '256', '--out', out, '--force'];
-      const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+      // Under Electron (a source checkout only: packaged apps have no world/) its binary runs as plain Node.
+      const env = process.versions.electron ? { ...process.env, ELECTRON_RUN_AS_NODE: '1' } : process.env;
+      const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
       const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('exit', resolve));

@@ -75,7 +75,7 @@ test('a pack whose pack.json disagrees with its graphs pauses indexing with the 
     await first.settled();
     const s = first.status();
     assert.equal(s.indexing.state, 'paused');
-    assert.match(s.indexing.problem ?? '', /model pack "pack-x" cannot be used: .*pack\.json dims\.layers is 3, but llm\.onnx has 4 cache layers/);
+    assert.match(s.indexing.problem ?? '', /model pack "pack-x": dims mismatch: .*pack\.json dims\.layers is 3, but llm\.onnx has 4 cache layers/);
     assert.match(s.indexing.problem ?? '', /No photo was marked as failed/);
     assert.equal(s.counts.failed, 0);
     assert.equal(s.counts.pending, 6);

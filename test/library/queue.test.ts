@@ -79,7 +79,7 @@ test('an engine that cannot open its pack pauses the queue with the reason, blam
     const p = queue.progress();
     assert.equal(p.state, 'paused');
     assert.equal(tries.length, 3, 'the first try and two retries');
-    assert.match(p.problem ?? '', /Indexing paused after 3 tries: model pack "p" cannot be used: .*file llm\.onnx is missing/);
+    assert.match(p.problem ?? '', /Indexing paused after 3 tries: model pack "shapes-tiny": file llm\.onnx is missing\. No photo was marked as failed/);
     assert.deepEqual(cache.errors(key), []);
     assert.equal(cache.counts(key).pending, 5);
     fs.writeFileSync(path.join(packDir, 'llm.onnx'), llm);
