@@ -111,7 +111,8 @@ def chat_row(tok: Tokenizer, turns: Sequence[Tuple[str, str]]) -> Row:
     return Row(ids, labels, image_at)
 
 
-def pad_rows(rows: Sequence[Row], pad_id: int):
+def pad_rows(rows: Sequence[Row], pad_id: int, image_at: int = IMAGE_AT):
+    """Right-padded ids, mask, labels [B, T]; every row's placeholder at column `image_at`."""
     t = max(len(r.ids) for r in rows)
     ids = torch.full((len(rows), t), pad_id, dtype=torch.long)
     labels = torch.full((len(rows), t), -100, dtype=torch.long)
@@ -120,7 +121,7 @@ def pad_rows(rows: Sequence[Row], pad_id: int):
         ids[b, : len(r.ids)] = torch.tensor(r.ids)
         labels[b, : len(r.labels)] = torch.tensor(r.labels)
         mask[b, : len(r.ids)] = 1
-    assert all(r.image_at == IMAGE_AT for r in rows), "the template puts <image> at one fixed column"
+    assert all(r.image_at == image_at for r in rows), "the template puts <image> at one fixed column"
     return ids, mask, labels
 
 
