@@ -40,3 +40,15 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
   return m;
 }
+
+/** A copy of the test pack under `packs/<id>` with that id, pack.json optionally edited. */
+export function packCopy(packs: string, id: string, edit?: (manifest: Record<string, any>) => void): string {
+  const dir = path.join(packs, id);
+  fs.cpSync(testPackDir(), dir, { recursive: true });
+  const file = path.join(dir, 'pack.json');
+  const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+  manifest.id = id;
+  edit?.(manifest);
+  fs.writeFileSync(file, JSON.stringify(manifest));
+  return dir;
+}

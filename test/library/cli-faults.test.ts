@@ -7,20 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { writeSamples } from '../../world/samples.ts';
-import { ROOT, tempDir, testPackDir } from '../helpers.ts';
+import { packCopy, ROOT, tempDir } from '../helpers.ts';
 
 function glimpse(args: string[]) {
   return spawnSync(process.execPath, [path.join(ROOT, 'bin', 'glimpse.mjs'), ...args], { encoding: 'utf8', timeout: 180_000 });
-}
-
-function packCopy(packs: string, id: string, edit?: (m: Record<string, any>) => void): string {
-  const dir = path.join(packs, id);
-  fs.cpSync(testPackDir(), dir, { recursive: true });
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'pack.json'), 'utf8'));
-  manifest.id = id;
-  edit?.(manifest);
-  fs.writeFileSync(path.join(dir, 'pack.json'), JSON.stringify(manifest));
-  return dir;
 }
 
 test('a broken last pack is named in search and status before another pack answers', async () => {

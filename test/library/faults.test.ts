@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { Library, type LibraryOptions } from '../../main/library/library.ts';
 import { writeSamples } from '../../world/samples.ts';
-import { ROOT, tempDir, testPackDir } from '../helpers.ts';
+import { packCopy, ROOT, tempDir, testPackDir } from '../helpers.ts';
 
 const FAST_RETRY = { delaysMs: [100, 300, 600] };
 const runtime = { providers: ['cpu'], threads: 1 };
@@ -18,17 +18,6 @@ async function photosIn(label: string, count: number, seed = 31): Promise<string
   const out = path.join(tempDir(label), 'samples');
   await writeSamples({ count, seed, size: 96, out });
   return path.join(out, 'photos');
-}
-
-function packCopy(packs: string, id: string, edit?: (m: Record<string, any>) => void): string {
-  const dir = path.join(packs, id);
-  fs.cpSync(testPackDir(), dir, { recursive: true });
-  const file = path.join(dir, 'pack.json');
-  const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
-  manifest.id = id;
-  edit?.(manifest);
-  fs.writeFileSync(file, JSON.stringify(manifest));
-  return dir;
 }
 
 function open(dir: string, packDirs: string[], extra: Partial<LibraryOptions> = {}): Promise<Library> {

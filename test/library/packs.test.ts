@@ -11,15 +11,7 @@ import { PackCache } from '../../main/library/catalogPack.ts';
 import { openDb } from '../../main/library/db.ts';
 import { Library } from '../../main/library/library.ts';
 import { writeSamples } from '../../world/samples.ts';
-import { tempDir, testPackDir } from '../helpers.ts';
-
-function packCopy(packs: string, id: string): void {
-  const dir = path.join(packs, id);
-  fs.cpSync(testPackDir(), dir, { recursive: true });
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'pack.json'), 'utf8'));
-  manifest.id = id;
-  fs.writeFileSync(path.join(dir, 'pack.json'), JSON.stringify(manifest));
-}
+import { packCopy, tempDir } from '../helpers.ts';
 
 function tokenCounts(library: Library): Array<{ key: string; n: number }> {
   return library.cachedPacks();
