@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ApiError } from '../../main/api/contract.ts';
+import fc from 'fast-check';
+import { ApiError, isCalendarDate } from '../../main/api/contract.ts';
 import { Api } from '../../main/api/dispatch.ts';
 import { Library } from '../../main/library/library.ts';
 import { tempDir, testPackDir } from '../helpers.ts';
@@ -36,7 +37,19 @@ const BAD: Array<[string, unknown, string, RegExp]> = [
   ['addFolder', { path: path.join(root, 'does-not-exist') }, 'not-found', /does not exist/],
   ['addFolder', { path: path.join(testPackDir(), 'pack.json') }, 'not-a-folder', /is not a folder/],
   ['removeFolder', { id: 12345 }, 'not-found', /no folder with id 12345/],
+  ['search', { text: 'x', from: '2024-13-45' }, 'invalid-input', /search: from: not a real date/],
+  ['search', { text: 'x', to: '2023-02-29' }, 'invalid-input', /search: to: not a real date/],
+  ['search', { text: 'x', from: '2024-04-31' }, 'invalid-input', /not a real date/],
+  ['search', { text: 'x', from: '2024-05-31T24:00' }, 'invalid-input', /not a real date/],
+  ['search', { text: 'x', from: '2024-05-31T12:60' }, 'invalid-input', /not a real date/],
+  ['search', { text: 'x', to: '2024-00-10' }, 'invalid-input', /not a real date/],
+  ['addFolder', { path: 'photos' }, 'invalid-input', /addFolder: path: must be an absolute path/],
+  ['addFolder', { path: './photos' }, 'invalid-input', /must be an absolute path/],
+  ['addFolder', { path: '/tmp/a\u0000b' }, 'invalid-input', /NUL/],
+  ['photoAt', { path: '../photo.jpg' }, 'invalid-input', /photoAt: path: must be an absolute path/],
+  ['photoAt', { path: '' }, 'invalid-input', /photoAt: path:/],
   ['search', { text: 'a red circle' }, 'nothing-indexed', /no photos are indexed yet/],
+  ['search', { text: 'a red circle', from: '2024-02-29', to: '2024-12-31T23:59:59' }, 'nothing-indexed', /no photos are indexed yet/],
 ];
 
 for (const [method, input, code, message] of BAD) {
@@ -49,6 +62,17 @@ for (const [method, input, code, message] of BAD) {
     });
   });
 }
+
+test('a date is valid exactly when the calendar has it', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), (year, month, day) => {
+    const text = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+    // The oracle: JavaScript's own calendar, which rolls 31 April over into 1 May.
+    const date = new Date(0);
+    date.setUTCFullYear(year, month - 1, day);
+    const exists = month >= 1 && month <= 12 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+    assert.equal(isCalendarDate(text), exists, text);
+  }), { seed: 31, numRuns: 5000 });
+});
 
 test('valid calls return results', async () => {
   const status = await api.call('status', {});
