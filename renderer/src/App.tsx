@@ -187,6 +187,12 @@ export function App() {
         </div>
       )}
 
+      {lib.status?.packIssue && (
+        <Banner kind="warning" title={`Model pack "${lib.status.packIssue.pack}" is broken`} testId="pack-issue">
+          {lib.status.packIssue.error} Glimpse is using "{lib.status.packIssue.usingInstead}" instead until it is repaired or reinstalled.
+        </Banner>
+      )}
+
       <main className="main" inert={viewer ? true : undefined}>{main}</main>
 
       {viewer && viewer.ids.length > 0 && (

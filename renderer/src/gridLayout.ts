@@ -3,7 +3,12 @@
 // Pure and DOM-free: 100,000 photos make ~10k rows, laid out in a few milliseconds.
 import { monthKey, monthLabel } from './format.ts';
 
-export interface TimelineItem { id: number; takenAt: string | null }
+export interface TimelineItem {
+  id: number;
+  takenAt: string | null;
+  /** Why the model could not index the photo: it stays in the grid, marked. */
+  failed?: { code: string; message: string } | null;
+}
 
 export type Row =
   | { kind: 'header'; top: number; height: number; label: string; count: number }

@@ -54,17 +54,19 @@ export function IndexingPanel({ progress, status, version }: { progress: Progres
 
   if (!progress) return <p className="muted">Loading…</p>;
 
-  const toggle = async () => {
+  const act = (method: 'resumeIndexing' | 'pauseIndexing' | 'retryFailed') => async () => {
     setBusy(true);
     setError(null);
     try {
-      await api().call(progress.state === 'paused' ? 'resumeIndexing' : 'pauseIndexing', {});
+      await api().call(method, {});
     } catch (err) {
       setError(describeError(err));
     } finally {
       setBusy(false);
     }
   };
+  const toggle = act(progress.state === 'paused' ? 'resumeIndexing' : 'pauseIndexing');
+  const retry = act('retryFailed');
 
   const counts = status?.counts;
   const running = progress.state === 'running';
@@ -75,6 +77,12 @@ export function IndexingPanel({ progress, status, version }: { progress: Progres
         Each photo is read once by the model and kept as a few tokens; search, captions and answers then work from those tokens.
       </p>
       {error && <Banner>{error}</Banner>}
+      {progress.problem && (
+        <Banner kind="warning" title="Indexing paused" testId="indexing-problem"
+          action={<button type="button" className="button small" onClick={retry} disabled={busy} data-testid="retry-indexing">Retry</button>}>
+          {progress.problem}
+        </Banner>
+      )}
       <div className="card">
         <div className="progress-head">
           <strong data-testid="indexing-state">
@@ -109,7 +117,15 @@ export function IndexingPanel({ progress, status, version }: { progress: Progres
         </div>
       </div>
 
-      <h2>Files that could not be indexed</h2>
+      <div className="row">
+        <h2>Files that could not be indexed</h2>
+        {failures !== null && failures.length > 0 && (
+          <button type="button" className="button small" onClick={retry} disabled={busy} data-testid="retry-failed"
+            title="Read every failed file again (after fixing permissions, a drive, or the model pack)">
+            Retry
+          </button>
+        )}
+      </div>
       {failures === null ? (
         <p className="muted">Loading…</p>
       ) : failures.length === 0 ? (

@@ -146,22 +146,25 @@ export function LibraryGrid({ items, onOpen, focusId }: Props) {
               >
                 {items.slice(row.start, row.end).map((item, k) => {
                   const index = row.start + k;
+                  const why = item.failed ? `could not be indexed: ${item.failed.message}` : null;
                   return (
                     <button
                       key={item.id}
                       type="button"
                       role="gridcell"
-                      className={`grid-cell${index === focus ? ' focused' : ''}`}
+                      className={`grid-cell${index === focus ? ' focused' : ''}${why ? ' failed' : ''}`}
                       data-testid="grid-photo"
                       data-photo-id={item.id}
                       data-index={index}
                       tabIndex={index === tabbable ? 0 : -1}
-                      title={formatDate(item.takenAt)}
-                      aria-label={`Photo, ${formatDate(item.takenAt)}`}
+                      data-failed={item.failed?.code}
+                      title={why ? `${formatDate(item.takenAt)} — ${why}` : formatDate(item.takenAt)}
+                      aria-label={`Photo, ${formatDate(item.takenAt)}${why ? `, ${why}` : ''}`}
                       onFocus={() => setFocus(index)}
                       onClick={() => onOpen(index)}
                     >
                       <Thumb id={item.id} />
+                      {item.failed && <span className="cell-failed" data-testid="grid-failed" aria-hidden="true">!</span>}
                     </button>
                   );
                 })}
