@@ -96,6 +96,9 @@ md.push(`- Indexing end to end: ${library.indexing.photosPerSecond.toFixed(1)} p
 md.push(`- Search scan: ${library.searchScaling.map((s: any) => `${s.photos.toLocaleString('en')} photos ${s.inMemoryMs.toFixed(2)} ms (sqlite-vec ${s.sqliteVecMs.toFixed(2)} ms)`).join('; ')}.`);
 md.push(`- Storage per photo: cached tokens ${library.storage.tokenBytesPerPhoto} B (float16) vs ${library.storage.allVisualTokensFloat16BytesPerPhoto} B for all visual tokens (${(library.storage.allVisualTokensFloat16BytesPerPhoto / library.storage.tokenBytesPerPhoto).toFixed(1)}×); whole catalog ${library.storage.catalogBytesPerPhoto} B per photo. int8 storage is not supported yet.`);
 md.push('', '![Answer latency vs budget](latency-vs-budget.png)', '');
+// The Ablations section is written by training/ablations_report.py (npm run ablations); kept on a rerun.
+const ablations = path.join(dir, 'ablations.md');
+if (fs.existsSync(ablations)) md.push(fs.readFileSync(ablations, 'utf8').trimEnd(), '');
 fs.writeFileSync(path.join(dir, 'REPORT.md'), `${md.join('\n')}\n`);
 fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify({ quality, engine, library }, null, 1)}\n`);
 console.log('wrote bench/results/REPORT.md, latest.json, accuracy-vs-budget.png, latency-vs-budget.png');

@@ -45,7 +45,11 @@ def cls_attention(model: Glimpse, pixels: torch.Tensor) -> Tuple[torch.Tensor, t
     -> patches [B, V, Dv], attention [B, V], keys [B, V, Dv]."""
     captured = {}
     attn = model.vision.blocks[-1].attn
-    handle = attn.register_forward_hook(lambda _m, inputs, _out: captured.setdefault("x", inputs[0]))
+
+    def keep_input(_module, inputs, _output) -> None:  # returns None: the block's output is left as it is
+        captured["x"] = inputs[0]
+
+    handle = attn.register_forward_hook(keep_input)
     try:
         patches, _ = model.vision(pixels)
     finally:

@@ -49,3 +49,17 @@ def tiny_runs(tiny_data, tmp_path_factory):
     train(["--stage", "1", "--run", str(base), "--steps", "6", "--model", json.dumps(TINY), *common])
     train(["--stage", "2", "--run", str(f2b), "--base", str(base), "--steps", "6", *common])
     return base, f2b
+
+
+@pytest.fixture(scope="session")
+def tok():
+    from data import COMPRESS_PROMPT
+    from tokenizer import Tokenizer, world_words
+    return Tokenizer.from_words(world_words([COMPRESS_PROMPT]))
+
+
+def tiny_model(tok, **over):
+    """A seeded tiny Glimpse (TINY config, `over` changes)."""
+    from model import Glimpse, ModelConfig
+    torch.manual_seed(0)
+    return Glimpse(ModelConfig(vocab_size=len(tok), **{**TINY, **over}))

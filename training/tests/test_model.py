@@ -4,22 +4,11 @@ import random
 import pytest
 import torch
 
-from conftest import TINY
+from conftest import tiny_model
 from data import COMPRESS_PROMPT, WorldDataset
-from model import ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, LoRALinear, ModelConfig
-from tokenizer import Tokenizer, world_words
+from model import ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, LoRALinear
 from fwd2bot import Fwd2BotConfig, stage1_step, stage2_step, trainable
 from probes import SceneProbe
-
-
-@pytest.fixture(scope="module")
-def tok():
-    return Tokenizer.from_words(world_words([COMPRESS_PROMPT]))
-
-
-def tiny_model(tok, **over) -> Glimpse:
-    torch.manual_seed(0)
-    return Glimpse(ModelConfig(vocab_size=len(tok), **{**TINY, **over}))
 
 
 def test_shapes_through_both_passes(tok):
