@@ -13,6 +13,7 @@ transformers >= 4.52 (`model.language_model.…`, `lm_head`) is accepted too.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,16 +207,29 @@ def load_weights(model: Glimpse, folder: Path, dtype: torch.dtype = torch.float3
     params = dict(model.named_parameters())
     with torch.no_grad():
         for ours, (sources, convert) in mapping.items():
-            for src in sources:
-                if raw[src].dim() == 0 and ours != "logit_scale":
-                    raise CheckpointError(f"{folder}: tensor {src} is a scalar")
-            value = convert(*(raw[s].to(torch.float32) for s in sources))
-            if tuple(value.shape) != tuple(params[ours].shape):
+            try:
+                value = convert(*(raw[s].to(torch.float32) for s in sources))
+            except RuntimeError:  # q/k/v of different shapes do not concatenate
+                value = None
+            if value is None or tuple(value.shape) != tuple(params[ours].shape):
                 shapes = ", ".join(f"{s} {list(raw[s].shape)}" for s in sources)
                 raise CheckpointError(f"{folder}: tensor {shapes} has the wrong shape for this config "
                                       f"(expected {list(params[ours].shape)} as {ours})")
             params[ours].copy_(value.to(dtype))
     return sorted(n for n in names if is_unused(n))
+
+
+def fingerprint(folder: Path) -> str:
+    """A quick identity of a checkpoint folder: config.json, and each weight file's name, size
+    and first and last MiB (a re-downloaded or regenerated checkpoint changes it)."""
+    h = hashlib.sha256(Path(folder, "config.json").read_bytes())
+    for file in sorted(set(checkpoint_files(folder).values())):
+        size = file.stat().st_size
+        with open(file, "rb") as f:
+            head = f.read(1 << 20)
+            f.seek(max(0, size - (1 << 20)))
+            h.update(f"{file.name}:{size}".encode() + head + f.read())
+    return h.hexdigest()
 
 
 def image_spec(prep: ImagePreprocess) -> dict:

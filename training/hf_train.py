@@ -31,7 +31,7 @@ import torch.distributed as dist
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import CAPTION_INSTRUCTIONS, COMPRESS_PROMPT  # noqa: E402
 from fwd2bot import BUDGETS, Fwd2BotConfig, info_nce, is_fwd2bot_parameter, lm_loss, lr_at, save_checkpoint, trainable  # noqa: E402
-from hf_checkpoint import CheckpointError, Imported, import_checkpoint  # noqa: E402
+from hf_checkpoint import CheckpointError, Imported, fingerprint, import_checkpoint  # noqa: E402
 from hf_data import CaptionShards, DataError, LlavaConversations, Sample, collate  # noqa: E402
 from hf_rows import ChatRows  # noqa: E402
 from model import Glimpse, splice  # noqa: E402
@@ -103,7 +103,10 @@ def load_trained(run: Path, dtype=torch.float32) -> Tuple[Glimpse, Imported, Cha
     meta_run = json.loads((run / "run.json").read_text())
     final = torch.load(run / "final.pt", map_location="cpu")
     f2b = Fwd2BotConfig(**final["fwd2bot"])
-    model, meta, rows = load_base(Path(meta_run["checkpoint"]), f2b, meta_run["model_overrides"], dtype)
+    checkpoint = Path(meta_run["checkpoint"])
+    if not checkpoint.is_dir() or fingerprint(checkpoint) != meta_run.get("checkpoint_fingerprint", fingerprint(checkpoint)):
+        raise SystemExit(f"{run} was trained on the checkpoint {checkpoint}, which is missing or has changed since")
+    model, meta, rows = load_base(checkpoint, f2b, meta_run["model_overrides"], dtype)
     missing = set(trained_state(model)) - set(final["trained"])
     if missing:
         raise SystemExit(f"{run}/final.pt lacks {sorted(missing)[0]}")
@@ -206,7 +209,8 @@ def main(argv=None) -> None:
         opt.load_state_dict(state["optimizer"])
         start = state["step"]
         print(f"resuming {run} at step {start}", flush=True)
-    meta_run = {"family": meta.family, "checkpoint": str(Path(args.checkpoint).resolve()), "config": asdict(model.cfg),
+    meta_run = {"family": meta.family, "checkpoint": str(Path(args.checkpoint).resolve()),
+                "checkpoint_fingerprint": fingerprint(Path(args.checkpoint)), "config": asdict(model.cfg),
                 "model_overrides": overrides, "fwd2bot": asdict(f2b), "args": vars(args), "world_size": world,
                 "parameters": sum(p.numel() for p in model.parameters()), "trainable": sum(p.numel() for p in params),
                 "data": {"conversations": len(with_images), "captions": len(captions)}}
