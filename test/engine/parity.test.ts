@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { generationPrompt } from '../../main/engine/chatTemplate.ts';
 import { decodeFloat16, encodeFloat16 } from '../../main/engine/float16.ts';
 import { Fwd2BotModel, meanEmbedding } from '../../main/engine/fwd2bot.ts';
 import { loadPack, readFloat32 } from '../../main/engine/pack.ts';
@@ -45,7 +46,9 @@ test('compression pass: compressed tokens and image embedding match PyTorch', as
 });
 
 test('text: token ids and text embeddings match PyTorch (batched, different lengths)', async () => {
-  assert.deepEqual(fixtures.texts.map((t) => model.tokenizer.encode(t)), fixtures.text_ids);
+  // The ids pass 1 is given: an empty text becomes the pack's empty-text id (unk, or pad without one).
+  const fed = (t: string) => (model.tokenizer.encode(t).length > 0 ? model.tokenizer.encode(t) : [model.pack.spec.emptyText]);
+  assert.deepEqual(fixtures.texts.map(fed), fixtures.text_ids);
   const emb = await model.embedTexts(fixtures.texts);
   const diff = maxAbsDiff(emb.flatMap((e) => Array.from(e)), tensor('text_embedding'));
   assert.ok(diff <= TOL, `text embeddings differ by ${diff}`);
@@ -55,6 +58,9 @@ test('greedy generation gives the same tokens as PyTorch, full mode and every bu
   const tokens = await imageTokens();
   const comp = tensor('compressed');
   for (const g of fixtures.generations) {
+    // The prompt is the pack's chat template around the image placeholder, as PyTorch built it.
+    const prompt = generationPrompt(model.pack.spec, (t) => model.tokenizer.encode(t), g.instruction);
+    assert.deepEqual([...prompt.head, model.pack.spec.specials.image, ...prompt.tail], g.prompt_ids, `prompt of "${g.instruction}"`);
     const visual = g.budget === null ? tokens.subarray(0, perImage()) : comp.subarray(0, g.budget * model.d);
     const out = await model.generate(visual, g.instruction, g.budget === null ? 'full' : 'compressed', { maxNewTokens: 24 });
     assert.deepEqual(out.ids, g.generated_ids, `budget ${g.budget}, "${g.instruction}": got "${out.text}", PyTorch "${g.text}"`);
