@@ -8,7 +8,8 @@ import type { SceneGraph } from './scene.ts';
 import { captionScores, compositionalAccuracy, qaAccuracy, retrievalRecall } from './score.ts';
 
 interface RunInput {
-  qa?: Array<{ type: string; prediction: string; answer: string; heldOut: boolean }>;
+  /** `wording` (language 2: seen, new-template, new-combination) adds a breakdown by it. */
+  qa?: Array<{ type: string; prediction: string; answer: string; heldOut: boolean; wording?: string }>;
   captions?: Array<{ caption: string; graph: SceneGraph }>;
   /** `similarity`: a float32 little-endian file of images x texts, relative to the report. */
   retrieval?: Record<string, { images: number; textImage: number[]; similarity: string }>;
@@ -27,6 +28,8 @@ for (const [name, run] of Object.entries(report.runs)) {
   if (run.qa) {
     scores.qa = qaAccuracy(run.qa.filter((q) => !q.heldOut));
     scores.qaHeldOut = qaAccuracy(run.qa.filter((q) => q.heldOut));
+    const wordings = [...new Set(run.qa.flatMap((q) => (q.wording === undefined ? [] : [q.wording])))].sort();
+    if (wordings.length > 0) scores.qaByWording = Object.fromEntries(wordings.map((w) => [w, qaAccuracy(run.qa!.filter((q) => q.wording === w)).overall]));
   }
   if (run.captions) scores.captions = captionScores(run.captions);
   if (run.retrieval) {

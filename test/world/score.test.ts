@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { captionScores, compositionalAccuracy, exactMatch, normalizeAnswer, qaAccuracy, retrievalRecall } from '../../world/score.ts';
 import type { SceneGraph } from '../../world/scene.ts';
+import { ROOT, tempDir } from '../helpers.ts';
 
 test('answers are normalised: case, punctuation, articles, number words, spelling, place order', () => {
   assert.equal(normalizeAnswer('The RED.'), 'red');
@@ -118,4 +122,22 @@ test('language 2 answers: synonyms, spellings, place and scene phrasings, absenc
   ];
   for (const [said, gold] of different) assert.ok(!exactMatch(said, gold), `"${said}" must not score as "${gold}"`);
   assert.equal(normalizeAnswer('There are no big crimson balls here.'), 'no large red circle');
+});
+
+test('score-cli reports QA on seen and held-out wordings, and by wording kind when records carry it', () => {
+  const dir = tempDir('score-cli');
+  const file = path.join(dir, 'report.json');
+  const qa = [
+    { type: 'colour', prediction: 'crimson', answer: 'red', heldOut: false, wording: 'seen' },
+    { type: 'colour', prediction: 'blue', answer: 'red', heldOut: true, wording: 'new-template' },
+    { type: 'exist', prediction: 'There is no star.', answer: 'no', heldOut: true, wording: 'new-combination' },
+  ];
+  fs.writeFileSync(file, JSON.stringify({ runs: { a: { qa }, old: { qa: qa.map(({ wording: _, ...q }) => q) } } }));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'world', 'score-cli.ts'), file], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.a.qa.overall.accuracy, 1);
+  assert.equal(out.a.qaHeldOut.overall.accuracy, 0.5);
+  assert.deepEqual(Object.fromEntries(Object.entries(out.a.qaByWording).map(([k, v]) => [k, (v as { accuracy: number }).accuracy])), { 'new-combination': 1, 'new-template': 0, seen: 1 });
+  assert.equal('qaByWording' in out.old, false, 'language 1 reports keep their shape');
 });
