@@ -151,6 +151,10 @@ def export_pack(run: Path, test: Path, out: Path, images: int, pack_id: str) -> 
         raise SystemExit(f"{run} is a stage-1 run; export a stage-2 (Fwd2Bot) run")
     if f2b.attention != "causal":
         raise SystemExit("only causal compression attention is exportable (the graph builds a causal mask)")
+    if f2b.forward != "double" or f2b.adapters == "full":
+        # ablation runs: the engine runs pass 1 in the LLM, and its base adapter must stay the stage-1 model
+        raise SystemExit(f"{run} is an ablation run (forward {f2b.forward}, adapters {f2b.adapters}); only double-forward "
+                         "runs with adapters are exportable")
     ds = WorldDataset(test)
     tmp = out.with_name(f".{out.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
