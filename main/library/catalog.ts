@@ -3,7 +3,7 @@
 // query. Every write that must stay consistent is one transaction. Per-pack caches
 // (tokens, failures, captions, questions) are in catalogPack.ts.
 import path from 'node:path';
-import type { Db } from './db.ts';
+import { statements, type Db } from './db.ts';
 import type { FileIdentity } from './files.ts';
 
 export interface FolderRow { id: number; path: string; available: number }
@@ -46,28 +46,32 @@ function toPhotoInfo(r: PhotoInfoRow): PhotoInfo {
 }
 
 export class Catalog {
-  constructor(private readonly db: Db) {}
+  private readonly sql: ReturnType<typeof statements>;
+
+  constructor(private readonly db: Db) {
+    this.sql = statements(db);
+  }
 
   addFolder(dir: string): FolderRow {
-    this.db.prepare('INSERT INTO folders (path) VALUES (?) ON CONFLICT(path) DO NOTHING').run(dir);
-    return this.db.prepare('SELECT id, path, available FROM folders WHERE path = ?').get(dir) as FolderRow;
+    this.sql('INSERT INTO folders (path) VALUES (?) ON CONFLICT(path) DO NOTHING').run(dir);
+    return this.sql('SELECT id, path, available FROM folders WHERE path = ?').get(dir) as FolderRow;
   }
 
   removeFolder(id: number): void {
-    this.db.prepare('DELETE FROM folders WHERE id = ?').run(id);
+    this.sql('DELETE FROM folders WHERE id = ?').run(id);
   }
 
   folders(): FolderRow[] {
-    return this.db.prepare('SELECT id, path, available FROM folders ORDER BY path').all() as FolderRow[];
+    return this.sql('SELECT id, path, available FROM folders ORDER BY path').all() as FolderRow[];
   }
 
   folder(id: number): FolderRow | undefined {
-    return this.db.prepare('SELECT id, path, available FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
+    return this.sql('SELECT id, path, available FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
   }
 
   /** Every folder with the number of its present files, in one query. */
   foldersWithCounts(): Array<FolderRow & { files: number }> {
-    return this.db.prepare(`SELECT d.id, d.path, d.available, COUNT(f.id) AS files FROM folders d
+    return this.sql(`SELECT d.id, d.path, d.available, COUNT(f.id) AS files FROM folders d
       LEFT JOIN files f ON f.folder_id = d.id AND f.status = 'present' GROUP BY d.id ORDER BY d.path`).all() as Array<FolderRow & { files: number }>;
   }
 
@@ -78,40 +82,40 @@ export class Catalog {
 
   setFolderAvailable(id: number, available: boolean): void {
     this.db.transaction(() => {
-      this.db.prepare('UPDATE folders SET available = ? WHERE id = ?').run(available ? 1 : 0, id);
+      this.sql('UPDATE folders SET available = ? WHERE id = ?').run(available ? 1 : 0, id);
       // An unmounted drive loses nothing: its files are missing until it returns.
-      if (!available) this.db.prepare("UPDATE files SET status = 'missing' WHERE folder_id = ?").run(id);
+      if (!available) this.sql("UPDATE files SET status = 'missing' WHERE folder_id = ?").run(id);
     })();
   }
 
   file(filePath: string): FileRow | undefined {
-    return this.db.prepare('SELECT * FROM files WHERE path = ?').get(filePath) as FileRow | undefined;
+    return this.sql('SELECT * FROM files WHERE path = ?').get(filePath) as FileRow | undefined;
   }
 
   filesIn(folderId: number): FileRow[] {
-    return this.db.prepare('SELECT * FROM files WHERE folder_id = ?').all(folderId) as FileRow[];
+    return this.sql('SELECT * FROM files WHERE folder_id = ?').all(folderId) as FileRow[];
   }
 
   /** Paths by status (present or missing), sorted. */
   paths(status: FileRow['status']): string[] {
-    return this.db.prepare('SELECT path FROM files WHERE status = ? ORDER BY path').pluck().all(status) as string[];
+    return this.sql('SELECT path FROM files WHERE status = ? ORDER BY path').pluck().all(status) as string[];
   }
 
   /** Present files that could not be read, with their folder: re-read on every rescan. */
   unreadableFiles(): Array<{ path: string; folderId: number }> {
-    return this.db.prepare("SELECT path, folder_id AS folderId FROM files WHERE error_code IS NOT NULL AND status = 'present' ORDER BY path").all() as Array<{ path: string; folderId: number }>;
+    return this.sql("SELECT path, folder_id AS folderId FROM files WHERE error_code IS NOT NULL AND status = 'present' ORDER BY path").all() as Array<{ path: string; folderId: number }>;
   }
 
   /** A readable photo file: its photo (found by content hash, or new) and its file row. */
   recordFile(folderId: number, filePath: string, id: FileIdentity): { photoId: number; newPhoto: boolean } {
     return this.db.transaction(() => {
-      const existing = this.db.prepare('SELECT id FROM photos WHERE hash = ?').get(id.hash) as { id: number } | undefined;
+      const existing = this.sql('SELECT id FROM photos WHERE hash = ?').get(id.hash) as { id: number } | undefined;
       let photoId = existing?.id;
       if (photoId === undefined) {
-        photoId = Number(this.db.prepare('INSERT INTO photos (hash, bytes, width, height, taken_at) VALUES (?, ?, ?, ?, ?)')
+        photoId = Number(this.sql('INSERT INTO photos (hash, bytes, width, height, taken_at) VALUES (?, ?, ?, ?, ?)')
           .run(id.hash, id.size, id.width, id.height, id.takenAt).lastInsertRowid);
       }
-      this.db.prepare(`INSERT INTO files (folder_id, path, photo_id, size, mtime_ms, status, error_code, error, seen_at)
+      this.sql(`INSERT INTO files (folder_id, path, photo_id, size, mtime_ms, status, error_code, error, seen_at)
         VALUES (?, ?, ?, ?, ?, 'present', NULL, NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
         ON CONFLICT(path) DO UPDATE SET folder_id = excluded.folder_id, photo_id = excluded.photo_id, size = excluded.size,
           mtime_ms = excluded.mtime_ms, status = 'present', error_code = NULL, error = NULL, seen_at = excluded.seen_at`)
@@ -122,7 +126,7 @@ export class Catalog {
 
   /** A file that could not be read: kept in the catalog with its reason, listed as an error. */
   recordFileError(folderId: number, filePath: string, code: string, message: string, size = 0, mtimeMs = 0): void {
-    this.db.prepare(`INSERT INTO files (folder_id, path, photo_id, size, mtime_ms, status, error_code, error)
+    this.sql(`INSERT INTO files (folder_id, path, photo_id, size, mtime_ms, status, error_code, error)
       VALUES (?, ?, NULL, ?, ?, 'present', ?, ?)
       ON CONFLICT(path) DO UPDATE SET photo_id = NULL, size = excluded.size, mtime_ms = excluded.mtime_ms, status = 'present',
         error_code = excluded.error_code, error = excluded.error`).run(folderId, filePath, size, mtimeMs, code, message);
@@ -130,12 +134,12 @@ export class Catalog {
 
   /** A file deleted (or moved away) while its folder is there. Its photo and tokens stay for a file that comes back. */
   removeFile(filePath: string): void {
-    this.db.prepare('DELETE FROM files WHERE path = ?').run(filePath);
+    this.sql('DELETE FROM files WHERE path = ?').run(filePath);
   }
 
   /** Every photo with a file present, newest first (undated last), with why `key`'s pack could not index it. */
   timeline(key: string): TimelineItem[] {
-    const rows = this.db.prepare(`SELECT p.id, p.taken_at AS takenAt, e.code, e.message FROM photos p
+    const rows = this.sql(`SELECT p.id, p.taken_at AS takenAt, e.code, e.message FROM photos p
       LEFT JOIN compress_errors e ON e.photo_id = p.id AND e.pack_id = ?
       WHERE EXISTS (SELECT 1 FROM files f WHERE f.photo_id = p.id AND f.status = 'present')
       ORDER BY p.taken_at IS NULL, p.taken_at DESC, p.id DESC`).all(key) as Array<{ id: number; takenAt: string | null; code: string | null; message: string | null }>;
@@ -144,14 +148,14 @@ export class Catalog {
 
   /** One photo as the views show it (the token blob is not read), or undefined. */
   photo(id: number, key: string): PhotoInfo | undefined {
-    const row = this.db.prepare(`${PHOTO_INFO} WHERE p.id = @id`).get({ id, key }) as PhotoInfoRow | undefined;
+    const row = this.sql(`${PHOTO_INFO} WHERE p.id = @id`).get({ id, key }) as PhotoInfoRow | undefined;
     return row && toPhotoInfo(row);
   }
 
   /** Many photos in one query, in the order of `ids` (unknown ids are left out). */
   photos(ids: readonly number[], key: string): PhotoInfo[] {
     if (ids.length === 0) return [];
-    const rows = this.db.prepare(`${PHOTO_INFO} WHERE p.id IN (SELECT value FROM json_each(@ids))`).all({ ids: JSON.stringify(ids), key }) as PhotoInfoRow[];
+    const rows = this.sql(`${PHOTO_INFO} WHERE p.id IN (SELECT value FROM json_each(@ids))`).all({ ids: JSON.stringify(ids), key }) as PhotoInfoRow[];
     const byId = new Map(rows.map((r) => [r.id, toPhotoInfo(r)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
@@ -159,7 +163,7 @@ export class Catalog {
   /** The photos a search may return: a present file, within the filters. A date without a time means that whole day. */
   searchable(filter: SearchFilter = {}): Set<number> {
     const to = filter.to === undefined ? null : filter.to.length === 10 ? `${filter.to}T23:59:59` : filter.to;
-    const ids = this.db.prepare(`SELECT DISTINCT f.photo_id FROM files f JOIN photos p ON p.id = f.photo_id
+    const ids = this.sql(`SELECT DISTINCT f.photo_id FROM files f JOIN photos p ON p.id = f.photo_id
       WHERE f.status = 'present' AND (@folder IS NULL OR f.folder_id = @folder)
         AND (@from IS NULL OR p.taken_at >= @from) AND (@to IS NULL OR p.taken_at <= @to)`)
       .pluck().all({ folder: filter.folderId ?? null, from: filter.from ?? null, to }) as number[];
@@ -167,11 +171,11 @@ export class Catalog {
   }
 
   setting(key: string): string | null {
-    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value ?? null;
   }
 
   setSetting(key: string, value: string): void {
-    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 }

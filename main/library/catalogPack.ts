@@ -1,7 +1,7 @@
 // The catalog layer, part 2: what each model pack keeps per photo, filed under the
 // pack's cache key (`id@revision`): compressed tokens and retrieval embeddings,
 // why a photo could not be indexed, captions, and the question history.
-import type { Db } from './db.ts';
+import { statements, type Db } from './db.ts';
 
 export interface PendingPhoto { photoId: number; path: string }
 
@@ -18,11 +18,15 @@ export interface QuestionRow { question: string; answer: string; budget: number;
 const bytes = (a: Uint8Array | Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 export class PackCache {
-  constructor(private readonly db: Db) {}
+  private readonly sql: ReturnType<typeof statements>;
+
+  constructor(private readonly db: Db) {
+    this.sql = statements(db);
+  }
 
   /** Photos with a present file and neither tokens nor a failure for `key`, oldest first. */
   pending(key: string, limit: number): PendingPhoto[] {
-    return this.db.prepare(`SELECT p.id AS photoId, MIN(f.path) AS path FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'present'
+    return this.sql(`SELECT p.id AS photoId, MIN(f.path) AS path FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'present'
       WHERE NOT EXISTS (SELECT 1 FROM tokens t WHERE t.photo_id = p.id AND t.pack_id = ?)
         AND NOT EXISTS (SELECT 1 FROM compress_errors e WHERE e.photo_id = p.id AND e.pack_id = ?)
       GROUP BY p.id ORDER BY p.id LIMIT ?`).all(key, key, limit) as PendingPhoto[];
@@ -30,9 +34,9 @@ export class PackCache {
 
   /** One batch's results in one transaction: tokens stored, failures recorded, vanished files dropped. */
   commit(key: string, outcomes: readonly Outcome[]): void {
-    const storeTokens = this.db.prepare('INSERT OR REPLACE INTO tokens (photo_id, pack_id, tokens, embedding) VALUES (?, ?, ?, ?)');
-    const storeFailure = this.db.prepare('INSERT OR REPLACE INTO compress_errors (photo_id, pack_id, code, message) VALUES (?, ?, ?, ?)');
-    const dropFile = this.db.prepare('DELETE FROM files WHERE path = ?');
+    const storeTokens = this.sql('INSERT OR REPLACE INTO tokens (photo_id, pack_id, tokens, embedding) VALUES (?, ?, ?, ?)');
+    const storeFailure = this.sql('INSERT OR REPLACE INTO compress_errors (photo_id, pack_id, code, message) VALUES (?, ?, ?, ?)');
+    const dropFile = this.sql('DELETE FROM files WHERE path = ?');
     this.db.transaction(() => {
       for (const o of outcomes) {
         if ('tokens' in o) storeTokens.run(o.photoId, key, bytes(o.tokens), bytes(o.embedding));
@@ -44,18 +48,18 @@ export class PackCache {
 
   /** The stored float16 tokens of one photo. */
   tokens(photoId: number, key: string): Uint8Array | null {
-    const blob = this.db.prepare('SELECT tokens FROM tokens WHERE photo_id = ? AND pack_id = ?').pluck().get(photoId, key) as Buffer | undefined;
+    const blob = this.sql('SELECT tokens FROM tokens WHERE photo_id = ? AND pack_id = ?').pluck().get(photoId, key) as Buffer | undefined;
     return blob ? new Uint8Array(blob) : null;
   }
 
   /** Every stored retrieval embedding of `key`, for the in-memory search index. */
   *embeddings(key: string): Generator<[number, Float32Array]> {
-    const rows = this.db.prepare('SELECT photo_id, embedding FROM tokens WHERE pack_id = ?').raw().iterate(key) as Iterable<[number, Buffer]>;
+    const rows = this.sql('SELECT photo_id, embedding FROM tokens WHERE pack_id = ?').raw().iterate(key) as Iterable<[number, Buffer]>;
     for (const [photoId, blob] of rows) yield [photoId, new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength))];
   }
 
   failure(photoId: number, key: string): { code: string; message: string } | null {
-    return (this.db.prepare('SELECT code, message FROM compress_errors WHERE photo_id = ? AND pack_id = ?').get(photoId, key) as { code: string; message: string } | undefined) ?? null;
+    return (this.sql('SELECT code, message FROM compress_errors WHERE photo_id = ? AND pack_id = ?').get(photoId, key) as { code: string; message: string } | undefined) ?? null;
   }
 
   /**
@@ -63,14 +67,14 @@ export class PackCache {
    * again: all of them, or those with a file in `folderId`. Returns how many.
    */
   clearFailures(scope: { key?: string; folderId?: number } = {}): number {
-    return this.db.prepare(`DELETE FROM compress_errors WHERE (@key IS NULL OR pack_id = @key)
+    return this.sql(`DELETE FROM compress_errors WHERE (@key IS NULL OR pack_id = @key)
       AND (@folder IS NULL OR photo_id IN (SELECT photo_id FROM files WHERE folder_id = @folder))`)
       .run({ key: scope.key ?? null, folder: scope.folderId ?? null }).changes;
   }
 
   /** The library's numbers for `key`, in one query. */
   counts(key: string): Counts {
-    const row = this.db.prepare(`SELECT
+    const row = this.sql(`SELECT
         (SELECT COUNT(DISTINCT photo_id) FROM files WHERE status = 'present' AND photo_id IS NOT NULL) AS photos,
         (SELECT COUNT(*) FROM files WHERE status = 'present') AS files,
         (SELECT COUNT(*) FROM files WHERE status = 'missing') AS missing,
@@ -83,7 +87,7 @@ export class PackCache {
 
   /** Every file or photo that failed, with its reason. */
   errors(key: string): Array<{ path: string; code: string; message: string }> {
-    return this.db.prepare(`
+    return this.sql(`
       SELECT path, error_code AS code, error AS message FROM files WHERE error_code IS NOT NULL AND status = 'present'
       UNION ALL
       SELECT MIN(f.path), e.code, e.message FROM compress_errors e JOIN files f ON f.photo_id = e.photo_id AND f.status = 'present'
@@ -92,24 +96,24 @@ export class PackCache {
   }
 
   caption(photoId: number, key: string, budget: number): string | null {
-    return (this.db.prepare('SELECT text FROM captions WHERE photo_id = ? AND pack_id = ? AND budget = ?').pluck().get(photoId, key, budget) as string | undefined) ?? null;
+    return (this.sql('SELECT text FROM captions WHERE photo_id = ? AND pack_id = ? AND budget = ?').pluck().get(photoId, key, budget) as string | undefined) ?? null;
   }
 
   storeCaption(photoId: number, key: string, budget: number, text: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO captions (photo_id, pack_id, budget, text) VALUES (?, ?, ?, ?)').run(photoId, key, budget, text);
+    this.sql('INSERT OR REPLACE INTO captions (photo_id, pack_id, budget, text) VALUES (?, ?, ?, ?)').run(photoId, key, budget, text);
   }
 
   storeAnswer(photoId: number, key: string, budget: number, question: string, answer: string): void {
-    this.db.prepare('INSERT INTO questions (photo_id, pack_id, budget, question, answer) VALUES (?, ?, ?, ?, ?)').run(photoId, key, budget, question, answer);
+    this.sql('INSERT INTO questions (photo_id, pack_id, budget, question, answer) VALUES (?, ?, ?, ?, ?)').run(photoId, key, budget, question, answer);
   }
 
   history(photoId: number): QuestionRow[] {
-    return this.db.prepare('SELECT question, answer, budget, asked_at AS askedAt FROM questions WHERE photo_id = ? ORDER BY id').all(photoId) as QuestionRow[];
+    return this.sql('SELECT question, answer, budget, asked_at AS askedAt FROM questions WHERE photo_id = ? ORDER BY id').all(photoId) as QuestionRow[];
   }
 
   /** Photos filed under each cache key: what a pack switch or retrain left behind. */
   tokenCounts(): Array<{ key: string; n: number }> {
-    return this.db.prepare('SELECT pack_id AS key, COUNT(*) AS n FROM tokens GROUP BY pack_id ORDER BY pack_id').all() as Array<{ key: string; n: number }>;
+    return this.sql('SELECT pack_id AS key, COUNT(*) AS n FROM tokens GROUP BY pack_id ORDER BY pack_id').all() as Array<{ key: string; n: number }>;
   }
 
   /** Drops the caches an earlier revision of this pack wrote (`id` alone, or `id@old`): the
@@ -117,15 +121,15 @@ export class PackCache {
    * whole tables, so it runs only when the revision differs from the one purged last time. */
   forgetOtherRevisions(id: string, cacheKey: string): number {
     const setting = `revision:${id}`;
-    const last = this.db.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(setting) as string | undefined;
+    const last = this.sql('SELECT value FROM settings WHERE key = ?').pluck().get(setting) as string | undefined;
     if (last === cacheKey) return 0;
     let dropped = 0;
     this.db.transaction(() => {
       for (const table of ['tokens', 'captions', 'compress_errors']) {
-        dropped += this.db.prepare(`DELETE FROM ${table} WHERE (pack_id = ? OR substr(pack_id, 1, ?) = ?) AND pack_id != ?`)
+        dropped += this.sql(`DELETE FROM ${table} WHERE (pack_id = ? OR substr(pack_id, 1, ?) = ?) AND pack_id != ?`)
           .run(id, id.length + 1, `${id}@`, cacheKey).changes;
       }
-      this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(setting, cacheKey);
+      this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(setting, cacheKey);
     })();
     return dropped;
   }

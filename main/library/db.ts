@@ -103,3 +103,13 @@ export function openDb(file: string): Db {
   }
   return db;
 }
+
+/** Prepared statements by their text: preparing costs more than running most of ours. */
+export function statements(db: Db): (sql: string) => Database.Statement {
+  const cache = new Map<string, Database.Statement>();
+  return (sql) => {
+    let s = cache.get(sql);
+    if (!s) cache.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+}
