@@ -14,6 +14,7 @@ from baselines import REDUCERS, cls_attention
 from conftest import TINY, tiny_model, train
 from data import COMPRESS_PROMPT, WorldDataset
 from evaluate import Reader
+from export import export_pack
 from fwd2bot import Fwd2BotConfig, attach_single_forward, compress, stage2_step, trainable
 from model import ADAPTER_BASE, ADAPTER_COMPRESS
 from test_model import record_adapters
@@ -51,6 +52,9 @@ def test_single_forward_trains_and_saves_its_compressor(tiny_runs, tiny_data, tm
     _, final = stage2(tiny_runs, tiny_data, tmp_path, {"forward": "single"})
     queries = final["model"]["query_compressor.queries"]
     assert queries.shape == (16, TINY["dim"]) and final["fwd2bot"]["forward"] == "single"
+    with pytest.raises(SystemExit, match="ablation run"):  # the engine could not run it
+        export_pack(tmp_path / "run", tiny_data, tmp_path / "pack", 2, "x")
+    assert not (tmp_path / "pack").exists()
 
 
 def test_full_finetune_updates_the_base_weights_and_no_adapter(tiny_runs, tiny_data, tmp_path):
