@@ -38,7 +38,8 @@ export const bridge = {
     return call;
   },
   cancel: (call) => {
-    if (isCallId(call) && tokenListeners.has(call)) ipcRenderer.send(IPC.cancel, call);
+    // No token reaches the page after it cancelled; onDone still gets the reply (cancelled).
+    if (isCallId(call) && tokenListeners.delete(call)) ipcRenderer.send(IPC.cancel, call);
   },
   on: (event, handler) => {
     const set = eventListeners.get(event) ?? new Set();

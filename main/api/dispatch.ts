@@ -95,7 +95,10 @@ export class Api {
     }
     const handler: HandlerMap[M] = table[method];
     try {
-      return await handler(parsed.data, { ...ctx, library: this.library });
+      const result = await handler(parsed.data, { ...ctx, library: this.library });
+      // A caller that cancelled is told so, even when the answer was complete by then.
+      ctx.signal?.throwIfAborted();
+      return result;
     } catch (err) {
       throw toApiError(err);
     }

@@ -404,6 +404,8 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     const budget = options.budget ?? pack.manifest.summary.tokens;
     const tokens = this.cachedTokens(photoId, budget);
     const out = await engine.generate(tokens, q, { budget, maxNewTokens: 48, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
+    // Cancelled while the last token was on its way: the asker has moved on, so the exchange is not kept.
+    options.signal?.throwIfAborted();
     this.cache.storeAnswer(photoId, pack.cacheKey, budget, q, out.text);
     return out.text;
   }
