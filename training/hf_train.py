@@ -250,7 +250,7 @@ def main(argv=None) -> None:
         opt.step()
         for k, v in metrics.items():
             window.setdefault(k, []).append(v)
-        if (step + 1) % args.log_every == 0 and log is not None:
+        if ((step + 1) % args.log_every == 0 or step + 1 == args.steps) and log is not None:
             elapsed = time.time() - began
             entry = {"step": step + 1, "lr": round(opt.param_groups[0]["lr"], 7), "elapsed_s": round(elapsed, 1),
                      "samples_per_s": round((step + 1 - start) * args.batch * world / elapsed, 2),

@@ -12,20 +12,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import ROOT, TRAINING
+from conftest import ROOT
+from hf_fixtures import tiny_hf  # noqa: F401 (a fixture)
 from hf_checkpoint import CheckpointError, import_checkpoint
 from hf_tokenizer import HFTokenizer
 from safetensors_io import load_checkpoint, save_file
 from tiny_hf import hf_tensors
-
-
-@pytest.fixture(scope="session")
-def tiny_hf(tmp_path_factory):
-    """npm run tiny-hf's output: DIR/llava and DIR/llava-onevision."""
-    out = tmp_path_factory.mktemp("tiny-hf")
-    subprocess.run(["bash", "scripts/training-python.sh", str(TRAINING / "tiny_hf.py"), "--out", str(out)], cwd=ROOT,
-                   check=True, capture_output=True)
-    return out
 
 
 def test_both_layouts_import_with_their_shapes(tiny_hf):

@@ -1,0 +1,75 @@
+"""The whole real-model path on the tiny checkpoints, as a user runs it: world data in the
+real formats (`npm run world -- llava` / `wds`), `npm run pack:from-hf` (stage 2, resumed
+once, then the version-2 export), and the TypeScript engine loading the pack and
+reproducing its PyTorch parity fixtures (vision, compression, text, greedy generation)."""
+import hashlib
+import json
+import subprocess
+
+import pytest
+import torch
+
+from conftest import ROOT, TRAINING
+from hf_fixtures import tiny_hf  # noqa: F401 (a fixture)
+
+
+@pytest.fixture(scope="module")
+def world_data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("hf-world")
+    for args in (["llava", "--count", "10", "--size", "72", "--out", str(out / "llava")],
+                 ["wds", "--count", "12", "--size", "64", "--shard-size", "8", "--out", str(out / "wds")]):
+        subprocess.run(["npx", "tsx", "world/cli.ts", *args, "--seed", "5"], cwd=ROOT, check=True, capture_output=True)
+    return out
+
+
+def pack_from_hf(checkpoint, data, out, *extra, finishes=True) -> str:
+    cmd = ["bash", "scripts/training-python.sh", str(TRAINING / "pack_from_hf.py"), "--checkpoint", str(checkpoint),
+           "--llava-data", str(data / "llava" / "llava_shapes.json"), "--images", str(data / "llava" / "images"),
+           "--captions", str(data / "wds"), "--out", str(out), "--steps", "4", "--batch", "2", "--warmup", "1",
+           "--lr", "1e-2", "--eval-records", "2", "--eval-retrieval", "4", *extra]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert (done.returncode == 0) == finishes, done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def engine_parity(pack) -> dict:
+    done = subprocess.run(["node", "--import", "tsx", str(TRAINING / "tests" / "engine_parity.ts"), str(pack)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name,extra", [("llava", ["--quantize", "int8", "--external-data", "always"]),
+                                        ("llava-onevision", [])])
+def test_pack_from_hf_trains_exports_and_the_engine_reproduces_it(tiny_hf, world_data, tmp_path, name, extra):  # noqa: F811
+    out = tmp_path / "pack"
+    stopped = pack_from_hf(tiny_hf / name, world_data, out, "--max-minutes", "0", *extra, finishes=False)
+    assert "stopping at step 1" in stopped and "run the same command again to resume" in stopped and not out.exists()
+    log = pack_from_hf(tiny_hf / name, world_data, out, *extra)
+    assert "resuming" in log and "at step 1" in log
+    run = tmp_path / ".pack.run"
+    steps = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert steps and all(v == v and v < 50 for s in steps for k, v in s.items() if k.startswith(("ar_", "disc")))
+    trained = torch.load(run / "final.pt", map_location="cpu")["trained"]
+    assert any(k.endswith("lora_b") and v.abs().sum() > 0 for k, v in trained.items()), "the adapters did not move"
+
+    pack = json.loads((out / "pack.json").read_text())
+    config = json.loads((tiny_hf / name / "config.json").read_text())
+    assert pack["version"] == 2 and pack["id"] == "pack"
+    assert pack["dims"]["kv_heads"] == config["text_config"]["num_key_value_heads"]
+    assert pack["special_tokens"]["image"] == config["image_token_index"]
+    assert pack["tensors"]["embed_tokens"]["dtype"] == "float16"
+    assert (out / "tokenizer.json").read_bytes() == (tiny_hf / name / "tokenizer.json").read_bytes()
+    for rel, info in pack["files"].items():
+        assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == info["sha256"], rel
+    if "--quantize" in extra:
+        assert pack["quantization"]["weights"] == "int8" and pack["graphs"]["llm"]["external_data"] == ["llm.onnx.data"]
+    else:
+        assert "quantization" not in pack and "external_data" not in pack["graphs"]["llm"]
+
+    parity = engine_parity(out)  # loadPack validates pack.json and every file first
+    assert parity["version"] == 2 and parity["text_ids_same"]
+    for key in ("image_tokens", "compressed", "image_embedding", "text_embedding"):
+        assert parity[key] <= parity["tolerance"], (key, parity[key])
+    for g in parity["generations"]:
+        assert g["same"], g
