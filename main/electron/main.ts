@@ -9,6 +9,7 @@ import { Api } from '../api/dispatch.ts';
 import { fileRequest, photoFile } from '../api/files.ts';
 import { BUNDLED_PACKS, defaultLibrary } from '../cli/paths.ts';
 import { Library } from '../library/library.ts';
+import { worldSamples } from '../library/samples.ts';
 import { utilityEngine } from './engine-process.ts';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, denyPermissions, fromOurPage, guardWebContents } from './guards.ts';
 import { forwardEvents, serveIpc } from './ipc.ts';
@@ -79,8 +80,8 @@ app.whenReady().then(async () => {
     dir: defaultLibrary(),
     packDirs: [packsDir, path.join(defaultLibrary(), 'models')],
     spawnEngine: utilityEngine(path.join(import.meta.dirname, 'engine-host.cjs')),
-    // No sample photos: the shapes world is not part of the app, and worldSamples would
-    // start process.execPath, which here is Electron itself, not Node.
+    // A source checkout offers the shapes world's sample photos; a packaged app has no world/.
+    samples: worldSamples(resources),
   });
   const api = new Api(library);
   serveIpc(ipcMain, api, (event) => fromOurPage(event, window?.webContents));
