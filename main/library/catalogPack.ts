@@ -26,10 +26,13 @@ export class PackCache {
 
   /** Photos with a present file and neither tokens nor a failure for `key`, oldest first. */
   pending(key: string, limit: number): PendingPhoto[] {
-    return this.sql(`SELECT p.id AS photoId, MIN(f.path) AS path FROM photos p JOIN files f ON f.photo_id = p.id AND f.status = 'present'
-      WHERE NOT EXISTS (SELECT 1 FROM tokens t WHERE t.photo_id = p.id AND t.pack_id = ?)
-        AND NOT EXISTS (SELECT 1 FROM compress_errors e WHERE e.photo_id = p.id AND e.pack_id = ?)
-      GROUP BY p.id ORDER BY p.id LIMIT ?`).all(key, key, limit) as PendingPhoto[];
+    // Photos in id order, stopping at `limit`; the done and failed sets come from the small indexes.
+    return this.sql(`SELECT p.id AS photoId, (SELECT MIN(f.path) FROM files f WHERE f.photo_id = p.id AND f.status = 'present') AS path
+      FROM photos p
+      WHERE p.id NOT IN (SELECT photo_id FROM tokens WHERE pack_id = @key)
+        AND p.id NOT IN (SELECT photo_id FROM compress_errors WHERE pack_id = @key)
+        AND EXISTS (SELECT 1 FROM files f WHERE f.photo_id = p.id AND f.status = 'present')
+      ORDER BY p.id LIMIT @limit`).all({ key, limit }) as PendingPhoto[];
   }
 
   /** One batch's results in one transaction: tokens stored, failures recorded, vanished files dropped. */

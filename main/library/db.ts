@@ -75,6 +75,13 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX questions_photo ON questions(photo_id);
   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   `,
+  // Which photos a pack has tokens for, without touching the 4 KiB token rows: what the
+  // queue's next batch and the counts read (they scanned the big table before).
+  `
+  CREATE INDEX tokens_pack ON tokens(pack_id, photo_id);
+  CREATE INDEX compress_errors_pack ON compress_errors(pack_id, photo_id);
+  CREATE INDEX files_status_photo ON files(status, photo_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,6 +9,8 @@ import { EngineClient, type SpawnEngine } from '../engine/client.ts';
 import type { EngineInfo } from '../engine/engine.ts';
 import type { RuntimeOptions } from '../engine/fwd2bot.ts';
 import { discoverPacks, type Pack } from '../engine/pack.ts';
+import { LibraryError } from './errors.ts';
+import { choosePacks, type PackChoice, type PackIssue } from './packChoice.ts';
 import { Catalog, type FolderRow, type PhotoInfo, type SearchFilter, type TimelineItem } from './catalog.ts';
 import { PackCache, type Counts, type QuestionRow } from './catalogPack.ts';
 import { openDb, type Db } from './db.ts';
@@ -19,13 +21,8 @@ import { Thumbnails, type ServedFile } from './thumbnails.ts';
 import { FolderWatcher } from './watch.ts';
 
 export type { PhotoInfo, TimelineItem } from './catalog.ts';
-
-export class LibraryError extends Error {
-  constructor(readonly code: 'not-found' | 'not-a-folder' | 'no-pack' | 'nothing-indexed' | 'not-indexed' | 'invalid', message: string) {
-    super(message);
-    this.name = 'LibraryError';
-  }
-}
+export { LibraryError } from './errors.ts';
+export type { PackIssue } from './packChoice.ts';
 
 /** Writes `count` sample photos below `out` (once) and returns the folder that holds them. */
 export type SampleMaker = (out: string, count: number) => Promise<string>;
@@ -49,9 +46,6 @@ export interface LibraryOptions {
 
 export interface SearchOptions extends SearchFilter { limit?: number }
 export interface SearchHit { photoId: number; score: number; path: string; takenAt: string | null }
-
-/** The pack the library was set to use but cannot, and why: said before falling back. */
-export interface PackIssue { pack: string; dir: string | null; error: string; usingInstead: string }
 
 export interface LibraryStatus {
   dir: string;
@@ -127,26 +121,14 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     const dir = path.resolve(options.dir);
     const db = openDb(path.join(dir, 'glimpse.db'));
     const catalog = new Catalog(db);
-    const packs = discoverPacks(options.packDirs);
-    const usable = (id: string | null) => packs.find((p) => p.pack && p.id === id)?.pack;
-    const wanted = options.packId ?? catalog.setting('pack');
-    const target = usable(wanted) ?? (options.packId ? undefined : packs.find((p) => p.pack)?.pack);
-    if (!target) {
+    let choice: PackChoice;
+    try {
+      choice = choosePacks(catalog, discoverPacks(options.packDirs), options);
+    } catch (err) {
       db.close();
-      const listed = packs.map((p) => `${p.id}${p.error ? ` (${p.error})` : ''}`).join('; ') || 'none found';
-      throw new LibraryError('no-pack', `no usable model pack${wanted ? ` "${wanted}"` : ''} in ${options.packDirs.join(', ')}: ${listed}`);
+      throw err;
     }
-    // The pack chosen before is broken or gone: say which and why before using another.
-    let issue: PackIssue | null = null;
-    if (wanted && target.id !== wanted) {
-      const broken = packs.find((p) => p.id === wanted || path.basename(p.dir) === wanted);
-      issue = { pack: wanted, dir: broken?.dir ?? null, error: broken?.error ?? 'it is no longer installed', usingInstead: target.id };
-    }
-    // Until the target pack has indexed everything, the pack that served before keeps answering.
-    const serving = usable(catalog.setting('servingPack')) ?? target;
-    // A fallback is not a new choice: the broken pack stays the setting, so it is used again once repaired.
-    if (!issue) catalog.setSetting('pack', target.id);
-    catalog.setSetting('servingPack', serving.id);
+    const { target, serving, issue, packs } = choice;
     const library = new Library(dir, db, serving, target, options, issue);
     for (const p of packs) if (p.pack) library.cache.forgetOtherRevisions(p.id, p.pack.cacheKey);
     const folders = catalog.folders();
