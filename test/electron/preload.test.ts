@@ -5,7 +5,6 @@
 // is the renderer's own BridgeApi.
 import assert from 'node:assert/strict';
 import { register } from 'node:module';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Api } from '../../main/api/dispatch.ts';
 import type { GlimpseBridge, Reply } from '../../main/api/wire.ts';
@@ -13,8 +12,8 @@ import { fromOurPage } from '../../main/electron/guards.ts';
 import { forwardEvents, serveIpc } from '../../main/electron/ipc.ts';
 import { Library } from '../../main/library/library.ts';
 import { BridgeApi, GlimpseError, isAbort } from '../../renderer/src/api.ts';
-import { writeSamples } from '../../world/samples.ts';
-import { tempDir, testPackDir } from '../helpers.ts';
+import { tempDir } from '../helpers.ts';
+import { openIndexedLibrary } from '../indexed-library.ts';
 
 register('./stand-in/hooks.mjs', import.meta.url);
 const electron = await import('./stand-in/electron.ts');
@@ -26,11 +25,7 @@ let library: Library;
 let photoId: number;
 
 before(async () => {
-  await writeSamples({ count: 3, seed: 5, size: 96, out: path.join(root, 'samples') });
-  library = await Library.open({ dir: path.join(root, 'library'), packDirs: [path.dirname(testPackDir())], runtime: { providers: ['cpu'], threads: 1 }, watch: false });
-  library.addFolder(path.join(root, 'samples', 'photos'));
-  await library.settled();
-  photoId = library.timeline()[0]!.id;
+  ({ library, photoId } = await openIndexedLibrary(root, { count: 3, seed: 5 }));
   const api = new Api(library);
   serveIpc(electron.ipcMain, api, (event) => fromOurPage(event, electron.sender));
   forwardEvents(api, () => electron.sender);

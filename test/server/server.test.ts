@@ -1,13 +1,12 @@
 // Browser mode: token and origin enforced, the contract over HTTP and WebSocket,
 // files by photo id only.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { Library } from '../../main/library/library.ts';
 import { startServer, type RunningServer } from '../../main/server/server.ts';
-import { writeSamples } from '../../world/samples.ts';
-import { tempDir, testPackDir } from '../helpers.ts';
+import { tempDir } from '../helpers.ts';
+import { openIndexedLibrary } from '../indexed-library.ts';
 
 const root = tempDir('server');
 let library: Library;
@@ -15,11 +14,7 @@ let server: RunningServer;
 let photoId: number;
 
 before(async () => {
-  await writeSamples({ count: 3, seed: 8, size: 96, out: path.join(root, 'samples') });
-  library = await Library.open({ dir: path.join(root, 'library'), packDirs: [path.dirname(testPackDir())], runtime: { providers: ['cpu'], threads: 1 }, watch: false });
-  library.addFolder(path.join(root, 'samples', 'photos'));
-  await library.settled();
-  photoId = library.timeline()[0]!.id;
+  ({ library, photoId } = await openIndexedLibrary(root, { count: 3, seed: 8 }));
   server = await startServer({ library });
 });
 after(async () => {
