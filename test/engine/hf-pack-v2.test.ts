@@ -6,7 +6,6 @@
 // bundled pack's) and the `glimpse` command on it with --packs/--pack.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { loadPack } from '../../main/engine/pack.ts';
@@ -16,7 +15,7 @@ import { writeWds } from '../../world/wds.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 import { PYTHON } from './v2pack.ts';
 
-const env = { ...process.env, LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp', GLIMPSE_LIBRARY: '' };
+const env: NodeJS.ProcessEnv = { ...process.env, LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp', GLIMPSE_LIBRARY: '' };
 const ready = spawnSync(PYTHON, ['-c', 'import torch, onnx, PIL'], { env }).status === 0;
 if (!ready && process.env.CI) throw new Error('CI needs /usr/bin/python3 with torch, onnx and PIL (see .ci/run)');
 const skip = ready ? false : 'needs /usr/bin/python3 with torch, onnx and PIL';
@@ -24,9 +23,9 @@ const skip = ready ? false : 'needs /usr/bin/python3 with torch, onnx and PIL';
 const root = tempDir('hf-pack-v2');
 const packs = path.join(root, 'packs');
 const FAMILIES = [
-  { id: 'tiny-llava', checkpoint: 'llava', options: ['--external-data', 'always'] },
-  { id: 'tiny-onevision', checkpoint: 'llava-onevision', options: ['--quantize', 'int8'] },
-] as const;
+  { id: 'tiny-llava', checkpoint: 'llava', external: true, options: ['--external-data', 'always'] },
+  { id: 'tiny-onevision', checkpoint: 'llava-onevision', external: false, options: ['--quantize', 'int8'] },
+];
 
 function training(script: string, args: string[]): void {
   const r = spawnSync('bash', [path.join('scripts', 'training-python.sh'), path.join('training', script), ...args], { cwd: ROOT, env, encoding: 'utf8' });
@@ -58,7 +57,7 @@ for (const f of FAMILIES) {
   test(`${f.id}: a format-2 pack whose engine outputs match PyTorch's parity fixtures`, { skip }, () => {
     const pack = loadPack(path.join(packs, f.id));
     assert.equal(pack.spec.version, 2);
-    if (f.options.includes('always')) {
+    if (f.external) {
       const external = [...(pack.manifest.graphs.llm.external_data ?? []), ...(pack.manifest.graphs.vision.external_data ?? [])];
       assert.ok(external.length > 0 && external.every((rel) => rel in pack.manifest.files), 'weights in external data files, hashed');
     } else {
