@@ -24,7 +24,8 @@ import torch
 from hf_data import DataError, ImagePreprocess, from_preprocessor_config
 from hf_tokenizer import HFTokenizer
 from model import Glimpse, ModelConfig
-from safetensors_io import SafetensorsError, checkpoint_files, load_checkpoint
+from safetensors_io import SafetensorsError, checkpoint_files
+from safetensors_io import load_file as load_checkpoint_file
 
 # transformers' defaults for fields a config.json may leave out
 TEXT_DEFAULTS = {
@@ -199,24 +200,37 @@ def load_weights(model: Glimpse, folder: Path, dtype: torch.dtype = torch.float3
         raise CheckpointError(f"{folder}: unexpected tensor {unexpected[0]} in the checkpoint (not part of this "
                               f"{model.cfg.dim}-wide, {model.cfg.layers}-layer model)"
                               + (f" (and {len(unexpected) - 1} more)" if len(unexpected) > 1 else ""))
-    try:
-        raw = load_checkpoint(folder)
-    except SafetensorsError as err:
-        raise CheckpointError(str(err)) from err
-    raw = {canonical_name(n): t for n, t in raw.items()}
+    # Shard by shard, so memory holds the model and one shard (plus q/k/v waiting for a partner).
+    by_file: Dict[Path, List[str]] = {}
+    for name, file in checkpoint_files(folder).items():
+        by_file.setdefault(file, []).append(name)
     params = dict(model.named_parameters())
-    with torch.no_grad():
-        for ours, (sources, convert) in mapping.items():
-            try:
-                value = convert(*(raw[s].to(torch.float32) for s in sources))
-            except RuntimeError:  # q/k/v of different shapes do not concatenate
-                value = None
-            if value is None or tuple(value.shape) != tuple(params[ours].shape):
-                shapes = ", ".join(f"{s} {list(raw[s].shape)}" for s in sources)
-                raise CheckpointError(f"{folder}: tensor {shapes} has the wrong shape for this config "
-                                      f"(expected {list(params[ours].shape)} as {ours})")
-            params[ours].copy_(value.to(dtype))
+    pending = {ours: sources for ours, (sources, _) in mapping.items()}
+    raw: Dict[str, torch.Tensor] = {}
+    for file, file_names in sorted(by_file.items()):
+        try:
+            raw.update((canonical_name(n), t) for n, t in load_checkpoint_file(file, file_names).items())
+        except SafetensorsError as err:
+            raise CheckpointError(str(err)) from err
+        for ours in [o for o, sources in pending.items() if all(s in raw for s in sources)]:
+            copy_tensor(folder, params[ours], ours, mapping[ours], raw, dtype)
+            del pending[ours]
+        raw = {n: t for n, t in raw.items() if any(n in sources for sources in pending.values())}
     return sorted(n for n in names if is_unused(n))
+
+
+@torch.no_grad()
+def copy_tensor(folder: Path, param: torch.Tensor, ours: str, source: Source, raw: Dict[str, torch.Tensor], dtype) -> None:
+    sources, convert = source
+    try:
+        value = convert(*(raw[s].to(torch.float32) for s in sources))
+    except RuntimeError:  # q/k/v of different shapes do not concatenate
+        value = None
+    if value is None or tuple(value.shape) != tuple(param.shape):
+        shapes = ", ".join(f"{s} {list(raw[s].shape)}" for s in sources)
+        raise CheckpointError(f"{folder}: tensor {shapes} has the wrong shape for this config "
+                              f"(expected {list(param.shape)} as {ours})")
+    param.copy_(value.to(dtype))
 
 
 def fingerprint(folder: Path) -> str:
@@ -281,7 +295,15 @@ def import_checkpoint(folder: Path, dtype: torch.dtype = torch.float32, **fwd2bo
     tok = HFTokenizer.load(folder / "tokenizer.json")
     if len(tok) > cfg.vocab_size:
         raise CheckpointError(f"{folder}: the tokenizer has {len(tok)} tokens but the model's vocabulary is {cfg.vocab_size}")
-    model = Glimpse(cfg)
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)  # a 7B base built in bfloat16 needs half the memory
+    try:
+        model = Glimpse(cfg)
+    finally:
+        torch.set_default_dtype(default)
+    for name, p in model.named_parameters():  # what stage 2 trains stays float32
+        if "lora_" in name or name in ("summary", "logit_scale"):
+            p.data = p.data.float()
     unused = load_weights(model, folder, dtype)
     chat, special = chat_spec(family, tok, tok_config, hf)
     try:

@@ -36,17 +36,19 @@ def normalise(text: str) -> str:
 @torch.no_grad()
 def compress_images(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, pixels: torch.Tensor,
                     budget: Optional[int] = None) -> torch.Tensor:
+    device = pixels.device
     visual, _ = model.image_tokens(pixels)
-    ones = torch.ones(visual.shape[:2], dtype=torch.long, device=pixels.device)
-    return model.compress(visual, ones, torch.tensor(rows.compress_ids), f2b.compress_adapter(), budget,
-                          f2b.attention == "bidirectional", torch.tensor(rows.compress_head, dtype=torch.long))
+    ones = torch.ones(visual.shape[:2], dtype=torch.long, device=device)
+    return model.compress(visual, ones, torch.tensor(rows.compress_ids, device=device), f2b.compress_adapter(), budget,
+                          f2b.attention == "bidirectional", torch.tensor(rows.compress_head, dtype=torch.long, device=device))
 
 
 @torch.no_grad()
 def embed_texts(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, texts: List[str]) -> torch.Tensor:
-    ids, mask = rows.texts(texts)
-    out = model.compress(model.embed(ids), mask, torch.tensor(rows.compress_ids), f2b.compress_adapter(), None,
-                         f2b.attention == "bidirectional", torch.tensor(rows.compress_head, dtype=torch.long))
+    device = model.summary.device
+    ids, mask = rows.texts(texts, device)
+    out = model.compress(model.embed(ids), mask, torch.tensor(rows.compress_ids, device=device), f2b.compress_adapter(), None,
+                         f2b.attention == "bidirectional", torch.tensor(rows.compress_head, dtype=torch.long, device=device))
     return Glimpse.retrieval_embedding(out)
 
 
@@ -60,9 +62,10 @@ def answer(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, visual: torch.Ten
     mask = torch.zeros((len(prompts), t), dtype=torch.long)
     for b, p in enumerate(prompts):
         ids[b, :len(p)], mask[b, :len(p)] = torch.tensor(p), 1
-    b, n = len(prompts), visual.shape[1]
+    b, n, device = len(prompts), visual.shape[1], visual.device
+    ids, mask = ids.to(device), mask.to(device)
     x = splice(model.embed(ids), rows.image_at, visual.expand(b, -1, -1))
-    mask = splice(mask, rows.image_at, torch.ones(b, n, dtype=torch.long))
+    mask = splice(mask, rows.image_at, torch.ones(b, n, dtype=torch.long, device=device))
     out = greedy(model, x, mask, f2b.generate_adapter(), rows.special["eos"], max_new)
     return [[i for i in seq if i not in rows.stop_ids] for seq in out]
 
@@ -70,17 +73,18 @@ def answer(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, visual: torch.Ten
 @torch.no_grad()
 def answer_nll(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, visual: torch.Tensor, turns) -> float:
     """Mean cross-entropy of a conversation's answer tokens given the visual rows [1, N, D]."""
-    ids, mask, labels = rows.pad([rows.conversation(turns)])
-    n = visual.shape[1]
+    n, device = visual.shape[1], visual.device
+    ids, mask, labels = rows.pad([rows.conversation(turns)], device)
     x = splice(model.embed(ids), rows.image_at, visual)
-    mask = splice(mask, rows.image_at, torch.ones(1, n, dtype=torch.long))
-    labels = splice(labels, rows.image_at, torch.full((1, n), -100, dtype=torch.long))
+    mask = splice(mask, rows.image_at, torch.ones(1, n, dtype=torch.long, device=device))
+    labels = splice(labels, rows.image_at, torch.full((1, n), -100, dtype=torch.long, device=device))
     return float(lm_loss(model, x, mask, labels, f2b.generate_adapter()))
 
 
 def evaluate(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, conversations: LlavaConversations,
              captions: CaptionShards, records: int = 32, images: int = 64) -> dict:
     model.eval()
+    device = model.summary.device
     right = total = 0
     examples, nll = [], []
     for i in range(min(records, len(conversations))):
@@ -90,7 +94,7 @@ def evaluate(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, conversations: 
         qa = [t for t in sample.turns if len(t.gpt.split()) <= 3]
         if not qa:
             continue
-        visual = compress_images(model, rows, f2b, sample.pixel_values[None])
+        visual = compress_images(model, rows, f2b, sample.pixel_values[None].to(device))
         nll.append(answer_nll(model, rows, f2b, visual, [(t.human, t.gpt) for t in sample.turns]))
         for turn, ids in zip(qa, answer(model, rows, f2b, visual, [t.human for t in qa])):
             said = rows.tok.decode(ids)
@@ -100,11 +104,11 @@ def evaluate(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, conversations: 
                 examples.append({"question": turn.human, "truth": turn.gpt, "answer": said})
     m = min(images, len(captions))
     pixels, samples = collate([captions[i] for i in range(m)])
-    image_emb = torch.cat([Glimpse.retrieval_embedding(compress_images(model, rows, f2b, pixels[s:s + 16]))
+    image_emb = torch.cat([Glimpse.retrieval_embedding(compress_images(model, rows, f2b, pixels[s:s + 16].to(device)))
                            for s in range(0, m, 16)])
     text_emb = embed_texts(model, rows, f2b, [s.caption for s in samples])
     ranks = (text_emb @ image_emb.t()).argsort(1, descending=True)
-    target = torch.arange(m)[:, None]
+    target = torch.arange(m, device=device)[:, None]
     return {"qa_accuracy": round(right / max(1, total), 4), "qa_questions": total,
             "answer_nll": round(sum(nll) / max(1, len(nll)), 4),
             "t2i_r1": round(float((ranks[:, :1] == target).any(1).float().mean()), 4),

@@ -207,7 +207,9 @@ def export_pack(run: Path, out: Path, conversations_json: str, images: str, capt
     first = next(s for s in (conversations[i] for i in range(len(conversations))) if s.pixel_values is not None)
     write_parity(model, rows, f2b, pixels, first.turns[0].human, samples[0].caption, tmp)
     began = time.time()
-    scores = evaluate(model, rows, f2b, conversations, shards, eval_records, eval_images)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # a 7B model evaluates on the GPU
+    scores = evaluate(model.to(device), rows, f2b, conversations, shards, eval_records, eval_images)
+    model.cpu()
     pack = pack_manifest(model, meta, f2b, run_meta, pack_id, placed, quantized)
     pack["evaluation"] = {"split": "given", "images": scores["retrieval_images"], "seconds": round(time.time() - began, 1),
                           "data": {"conversations": str(conversations_json), "captions": [str(c) for c in captions]},

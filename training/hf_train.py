@@ -184,7 +184,8 @@ def main(argv=None) -> None:
     except (TypeError, ValueError) as err:
         raise SystemExit(f"hf_train.py: bad --fwd2bot: {err}")
     overrides = json.loads(args.model or "{}")
-    model, meta, rows = load_base(Path(args.checkpoint), f2b, overrides)
+    base_dtype = torch.bfloat16 if args.bf16_base and device.type == "cuda" else torch.float32
+    model, meta, rows = load_base(Path(args.checkpoint), f2b, overrides, base_dtype)
     try:
         conversations = LlavaConversations(args.llava_data, args.images, meta.preprocess)
         captions = CaptionShards(args.captions, meta.preprocess)
@@ -194,10 +195,6 @@ def main(argv=None) -> None:
     if not with_images or not len(captions):
         raise SystemExit("hf_train.py: the training data needs conversations with images and caption pairs")
     params = trainable(model, 2, f2b)
-    if args.bf16_base and device.type == "cuda":
-        for p in model.parameters():
-            if not p.requires_grad:
-                p.data = p.data.to(torch.bfloat16)
     model.to(device)
     model.decoder.gradient_checkpointing = args.grad_checkpoint
     opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.0)

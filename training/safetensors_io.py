@@ -59,6 +59,8 @@ def load_file(path: Path, names: Optional[Iterable[str]] = None) -> Dict[str, to
     data = np.memmap(path, dtype=np.uint8, mode="r")
     out: Dict[str, torch.Tensor] = {}
     for name in wanted:
+        if name not in header:
+            raise SafetensorsError(f"{path}: tensor {name} is not in this file (the index says it is)")
         info = header[name]
         if info["dtype"] not in _DTYPES:
             raise SafetensorsError(f"{path}: tensor {name} has unsupported dtype {info['dtype']}")
