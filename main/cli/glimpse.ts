@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const api = new Api(library);
   // A broken chosen pack is said before anything is answered with another one.
-  const issue = library.status().packIssue;
+  const { packIssue: issue } = await api.call('status', {});
   if (issue) process.stderr.write(`glimpse: model pack "${issue.pack}" is broken, using "${issue.usingInstead}" instead: ${issue.error}\n`);
   try {
     switch (command) {
