@@ -3,6 +3,7 @@ real formats (`npm run world -- llava` / `wds`), `npm run pack:from-hf` (stage 2
 once, then the version-2 export), and the TypeScript engine loading the pack and
 reproducing its PyTorch parity fixtures (vision, compression, text, greedy generation)."""
 import hashlib
+import os
 import json
 import subprocess
 
@@ -73,3 +74,22 @@ def test_pack_from_hf_trains_exports_and_the_engine_reproduces_it(tiny_hf, world
         assert parity[key] <= parity["tolerance"], (key, parity[key])
     for g in parity["generations"]:
         assert g["same"], g
+
+
+def test_two_process_data_parallel_run(tiny_hf, world_data, tmp_path):  # noqa: F811
+    """The multi-GPU path on CPU: two processes (gloo) average their gradients and finish
+    together; what torchrun would set up is set by hand (Debian's torch 1.13 torchrun fails
+    to start on Python 3.11)."""
+    args = [str(TRAINING / "hf_train.py"), "--checkpoint", str(tiny_hf / "llava-onevision"),
+            "--llava-data", str(world_data / "llava" / "llava_shapes.json"), "--images", str(world_data / "llava" / "images"),
+            "--captions", str(world_data / "wds"), "--run", str(tmp_path / "run"), "--steps", "3", "--batch", "2",
+            "--threads", "1", "--log-every", "1"]
+    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(29400 + os.getpid() % 500), "WORLD_SIZE": "2"}
+    procs = [subprocess.Popen(["bash", "scripts/training-python.sh", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env={**env, "RANK": str(r), "LOCAL_RANK": str(r)})
+             for r in (0, 1)]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs[0][-2000:] + outputs[1][-2000:]
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["world_size"] == 2
+    assert "finished 3 steps" in outputs[0] and (tmp_path / "run" / "final.pt").exists()
+    assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 3  # rank 0 alone logs
