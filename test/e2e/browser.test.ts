@@ -109,8 +109,11 @@ test('first run: the empty state offers a folder and the sample photos', { skip 
   await page.waitForSelector(testid('empty-state'));
   assert.ok(await page.isVisible(testid('try-samples')));
   assert.ok(await page.isVisible(testid('add-folder-input')));
-  // The token left the address bar's job to the cookie: the API works from the page.
+  // The token left the address bar's job to the cookie: the API works from the page,
+  // and the address bar (history, bookmarks, screenshots) no longer shows it.
   assert.equal(await page.title(), 'Glimpse');
+  await page.waitForFunction(() => !window.location.search.includes('token='));
+  assert.equal(new URL(page.url()).searchParams.has('token'), false, page.url());
   await shot('1-empty-state');
 });
 
