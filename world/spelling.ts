@@ -32,7 +32,8 @@ export class SpellingCorrector {
   private readonly words: ReadonlySet<string>;
   private readonly byLength = new Map<number, string[]>();
 
-  constructor(vocabulary: Iterable<string>) {
+  /** `fold` maps a word onto its meaning (a synonym or spelling onto the canonical word). */
+  constructor(vocabulary: Iterable<string>, private readonly fold: (word: string) => string = (w) => w) {
     this.words = new Set(vocabulary);
     for (const w of this.words) this.byLength.set(w.length, [...(this.byLength.get(w.length) ?? []), w]);
   }
@@ -41,13 +42,18 @@ export class SpellingCorrector {
     return this.words.has(word);
   }
 
-  /** The word itself when known; else the one vocabulary word one edit away; else null (none, or several). */
+  /**
+   * The word itself when known; else the one vocabulary word one edit away, or the meaning
+   * of several that mean the same ("centee": "centre" and "center"); else null.
+   */
   correct(word: string): string | null {
     if (this.words.has(word)) return word;
     if (word.length < MIN_CORRECTABLE_LENGTH || !/^[a-z]+$/.test(word)) return null;
     const near = [word.length - 1, word.length, word.length + 1]
       .flatMap((n) => this.byLength.get(n) ?? [])
       .filter((w) => w.length >= MIN_CORRECTABLE_LENGTH && editDistance(word, w, 1) <= 1);
-    return near.length === 1 ? (near[0] as string) : null;
+    if (near.length === 1) return near[0] as string;
+    const meanings = new Set(near.map(this.fold));
+    return meanings.size === 1 ? ([...meanings][0] as string) : null;
   }
 }

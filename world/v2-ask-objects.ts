@@ -10,6 +10,10 @@ type Ask = (ref: string, o: SceneObject, s: Scene, w: WordChooser) => { question
 const t = (id: string, type: TemplateV2['type'], form: QuestionForm, style: QuestionStyle, heldOut: boolean, make: TemplateV2['make']): TemplateV2 =>
   ({ id, type, form, style, heldOut, make });
 
+// Language 1's held-out templates ("Tell me the colour of", "How big is", "What is the
+// number of", ...) are held out here too, so a pack trained on language 2 can still be
+// measured on language 1's held-out wordings.
+
 // Colour --------------------------------------------------------------------
 const colourOpen = (f: (r: string) => string) => aboutOne({ exclude: ['colour'], ask: (r, o) => ({ question: f(r), answer: o.colour }) });
 const colourYesNo = (f: (r: string, c: string) => string) => aboutOne({
@@ -80,10 +84,11 @@ export const OBJECT_TEMPLATES: readonly TemplateV2[] = [
   t('q2-colour-what', 'colour', 'open', 'direct', false, colourOpen((r) => `What colour is the ${r}?`)),
   t('q2-colour-which', 'colour', 'open', 'direct', false, colourOpen((r) => `Which colour does the ${r} have?`)),
   t('q2-colour-is-of', 'colour', 'open', 'direct', false, colourOpen((r) => `What is the colour of the ${r}?`)),
-  t('q2-colour-tell', 'colour', 'open', 'indirect', false, colourOpen((r) => `Tell me the colour of the ${r}.`)),
+  t('q2-colour-say', 'colour', 'open', 'indirect', false, colourOpen((r) => `Say which colour the ${r} is.`)),
   t('q2-colour-inverted', 'colour', 'open', 'inverted', false, colourOpen((r) => `The ${r} is what colour?`)),
   t('q2-colour-fragment', 'colour', 'open', 'fragment', false, colourOpen((r) => `Colour of the ${r}?`)),
   t('q2-colour-yn', 'colour', 'yes-no', 'direct', false, colourYesNo((r, c) => `Is the ${r} ${c}?`)),
+  t('q2h-colour-tell', 'colour', 'open', 'indirect', true, colourOpen((r) => `Tell me the colour of the ${r}.`)),
   t('q2h-colour-know', 'colour', 'open', 'indirect', true, colourOpen((r) => `Do you know what colour the ${r} is?`)),
   t('q2h-colour-fragment', 'colour', 'open', 'fragment', true, colourOpen((r) => `The ${r}: which colour?`)),
   t('q2h-colour-painted', 'colour', 'open', 'direct', true, colourOpen((r) => `In what colour is the ${r} painted?`)),
@@ -103,12 +108,12 @@ export const OBJECT_TEMPLATES: readonly TemplateV2[] = [
 
   t('q2-size-choice', 'size', 'open', 'direct', false, sizeOpen((r, w) => `Is the ${r} ${w.pick(SIZE_CHOICES)}?`)),
   t('q2-size-what', 'size', 'open', 'direct', false, sizeOpen((r) => `What size is the ${r}?`)),
-  t('q2-size-big', 'size', 'open', 'direct', false, sizeOpen((r) => `How big is the ${r}?`)),
   t('q2-size-tell', 'size', 'open', 'indirect', false, sizeOpen((r) => `Tell me the size of the ${r}.`)),
   t('q2-size-inverted', 'size', 'open', 'inverted', false, sizeOpen((r) => `The ${r} is what size?`)),
   t('q2-size-fragment', 'size', 'open', 'fragment', false, sizeOpen((r) => `Size of the ${r}?`)),
   t('q2-size-yn', 'size', 'yes-no', 'direct', false, sizeYesNo((r, size) => `Is the ${r} ${size}?`)),
   t('q2h-size-whether', 'size', 'open', 'indirect', true, sizeOpen((r, w) => `Tell me whether the ${r} is ${w.pick(SIZE_CHOICES)}.`)),
+  t('q2h-size-big', 'size', 'open', 'direct', true, sizeOpen((r) => `How big is the ${r}?`)),
   t('q2h-size-large', 'size', 'open', 'direct', true, sizeOpen((r) => `How large is the ${r}?`)),
   t('q2h-size-fragment', 'size', 'open', 'fragment', true, sizeOpen((r) => `The ${r}: big or little?`)),
   t('q2h-size-yn', 'size', 'yes-no', 'indirect', true, sizeYesNo((r, size) => `Would you say the ${r} is ${size}?`)),

@@ -141,6 +141,7 @@ export const SCENE_TEMPLATES: readonly TemplateV2[] = [
   t('q2h-count-tell', 'count', 'open', 'indirect', true, countOpen((p) => `Tell me how many ${p} there are.`)),
   t('q2h-count-fragment', 'count', 'open', 'fragment', true, countOpen((p) => `${capitalise(p)}: how many?`)),
   t('q2h-count-contain', 'count', 'open', 'direct', true, countOpen((p) => `How many ${p} does the photo contain?`)),
+  t('q2h-count-number', 'count', 'open', 'direct', true, countOpen((p) => `What is the number of ${p} in this image?`)),
   t('q2h-count-yn', 'count', 'yes-no', 'indirect', true, countYesNo((n, p) => `Do you count ${n} ${p}?`)),
 
   t('q2-exist-picture', 'exist', 'yes-no', 'direct', false, existSingular((np) => `Is there ${np} in the picture?`)),

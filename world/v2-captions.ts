@@ -2,6 +2,7 @@
 // reading order or not, and short search texts of one or two objects.
 import type { Rng } from './rng.ts';
 import type { Scene, SceneObject } from './scene.ts';
+import { SCENE_PHRASES } from './phrases.ts';
 import { americanise, SCENE_LEXICON, WordChooser, type WordingKind } from './v2-lexicon.ts';
 import { describeObject, realise, withArticle, type Attr } from './v2-refer.ts';
 import { NUMBER_WORDS } from './vocab.ts';
@@ -60,6 +61,8 @@ interface TextTemplate { id: string; heldOut: boolean; coverage: 'all' | 'some';
 const cap = (id: string, heldOut: boolean, coverage: 'all' | 'some', places: boolean, make: (c: Ctx) => string): TextTemplate => ({ id, heldOut, coverage, places, make });
 
 export const CAPTION_TEMPLATES_V2: readonly TextTemplate[] = [
+  // Language 1's intros ("A sunny meadow with ..."), so its captions stay seen wording.
+  cap('cap2-intro', false, 'all', true, (c) => `${capitalise(c.w.pick(SCENE_PHRASES[c.s.scene].intro))} with ${list(c)}.`),
   cap('cap2-photo-of', false, 'all', false, (c) => `A photo of ${list(c)} ${prep(c)}.`),
   cap('cap2-scene-with', false, 'all', true, (c) => `${capitalise(withArticle(kind(c)))} scene with ${list(c)}.`),
   cap('cap2-there-is', false, 'all', true, (c) => `${capitalise(prep(c))}, there ${c.objects.length === 1 ? 'is' : 'are'} ${list(c)}.`),

@@ -82,7 +82,7 @@ export const HELD_OUT_COMBINATIONS: Readonly<Record<string, readonly string[]>> 
   relation: ['jet', 'rose', 'disk', 'tile', 'pyramid', 'pentagram', 'board', 'little', 'item', 'amber', 'cobalt'],
   scene: ['pasture', 'seashore', 'snowfield', 'nighttime', 'dunes', 'coastal', 'nocturnal'],
   digit: ['placard', 'signboard', 'thing', 'three', 'upper', 'lower'],
-  caption: ['lawn', 'coast', 'dunes', 'sky', 'lemon', 'fuchsia', 'dot', 'block', 'rhombus', 'tiny'],
+  caption: ['lawn', 'coast', 'snowfield', 'sky', 'lemon', 'fuchsia', 'dot', 'block', 'rhombus', 'tiny'],
   search: ['grassland', 'seaside', 'winter', 'scarlet', 'tangerine', 'box', 'plus', 'placard', 'big'],
 };
 

@@ -3,6 +3,7 @@
 // train never shows, and what a word-level tokenizer makes of users' typing slips.
 import { parseArgs } from 'node:util';
 import { languageFor, sceneAt, SPLIT_LANGUAGE, vocabulary, type Split } from './generate.ts';
+import { tokenize } from './parse.ts';
 import { QUESTION_TYPES } from './questions.ts';
 import { Rng } from './rng.ts';
 import { SpellingCorrector } from './spelling.ts';
@@ -16,7 +17,7 @@ export interface LanguageStats {
   templates: Record<string, { seen: number; heldOut: number }>;
   /** Words of the test split's texts that no train text uses, and how much of test they touch. */
   unseen: { words: string[]; testTokens: number; unseenTokens: number; heldOutQuestions: number; heldOutWithUnseen: number; seenWithUnseen: number };
-  /** One random slip (drop, add, change or swap letters) in `tried` word tokens of test texts. */
+  /** One random slip (drop, add, change or swap letters) in `tried` word tokens of test texts; `corrected`: to the same meaning. */
   typos: { tried: number; unknown: number; anotherWord: number; corrected: number; miscorrected: number; uncorrected: number; examples: string[] };
 }
 
@@ -53,7 +54,8 @@ export function languageStats(trainCount: number, testCount: number, typoCount: 
   const hasUnseen = (q: QuestionV2) => wordsOf(q.question).some((w) => !trainWords.has(w));
 
   const vocab = vocabulary(2);
-  const corrector = new SpellingCorrector(vocab);
+  const meaning = (w: string) => tokenize(w).join(' ');
+  const corrector = new SpellingCorrector(vocab, meaning);
   const rng = new Rng(seed, 'typos');
   const candidates = testTokens.filter((w) => /^[a-z]{3,}$/.test(w));
   const typos = { tried: 0, unknown: 0, anotherWord: 0, corrected: 0, miscorrected: 0, uncorrected: 0, examples: [] as string[] };
@@ -68,7 +70,7 @@ export function languageStats(trainCount: number, testCount: number, typoCount: 
     }
     typos.unknown++;
     const fixed = corrector.correct(typed);
-    if (fixed === word) typos.corrected++;
+    if (fixed !== null && meaning(fixed) === meaning(word)) typos.corrected++;
     else if (fixed === null) typos.uncorrected++;
     else typos.miscorrected++;
     if (typos.examples.length < 8) typos.examples.push(`${typed} -> ${fixed ?? '?'} (${word})`);

@@ -120,6 +120,7 @@ test('the language 2 vocabulary lists every word any split writes, and more than
   const vocab = new Set(vocabulary(2));
   const v1 = vocabulary(1);
   assert.ok(vocab.size > v1.length + 80, `${vocab.size} words`);
+  assert.deepEqual(v1.filter((w) => !vocab.has(w)), [], 'a language 2 tokenizer must read language 1 test sets too');
   for (const split of ['train', 'val', 'test'] as const) {
     for (const item of items(split, 77).slice(0, 600)) {
       for (const text of textsOf(item)) for (const w of wordsOf(text)) assert.ok(vocab.has(w), `"${w}" (from "${text}") is not in the v2 vocabulary`);

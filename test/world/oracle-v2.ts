@@ -203,7 +203,7 @@ const WORDINGS: readonly Wording[] = [
   w('count', 'is there exactly 1 (.+)', (m, g) => yesNo(count(pluralOf(m[1] as string), g) === 1)),
   w('count', 'is there more than 1 (.+)', (m, g) => yesNo(count(pluralOf(m[1] as string), g) > 1)),
   ...['how many (.+) are there', 'how many (.+) are in the picture', 'how many (.+) can you see', 'count the (.+)', 'there are how many (.+)',
-    'number of (.+)', 'tell me how many (.+) there are', '(.+) : how many', 'how many (.+) does the photo contain']
+    'number of (.+)', 'what is the number of (.+) in this image', 'tell me how many (.+) there are', '(.+) : how many', 'how many (.+) does the photo contain']
     .map((p) => w('count', p, (m, g) => String(count(m[1] as string, g)))),
   w('digit', 'is there an? (\\d) on the (.+)', (m, g) => digitIs(m[2] as string, Number(m[1]), g)),
   w('digit', 'does the (.+) (?:show|have|read) (?:an? |the number )?(\\d)', (m, g) => digitIs(m[1] as string, Number(m[2]), g)),
@@ -224,7 +224,7 @@ const WORDINGS: readonly Wording[] = [
   w('shape', `(?:is the|does the) (.+?) (?:look like )?an? ${SHAPE_ALT}`, about(['shape', 'digit'], (o, m) => yesNo(o.shape === m[2]))),
   w('position', `(?:is the|would i find the) (.+?) (${CELL}|${HALF})`, about(['row', 'col'], (o, m) => yesNo(inPlace(o, m[2] as string)))),
   ...['what colour is the (.+)', 'which colour does the (.+) have', 'what is the colour of the (.+)', 'tell me the colour of the (.+)',
-    'the (.+) is what colour', 'colour of the (.+)', 'do you know what colour the (.+) is', 'the (.+) : which colour', 'in what colour is the (.+) painted']
+    'the (.+) is what colour', 'colour of the (.+)', 'say which colour the (.+) is', 'do you know what colour the (.+) is', 'the (.+) : which colour', 'in what colour is the (.+) painted']
     .map((p) => w('colour', p, about(['colour'], (o) => o.colour))),
   ...['what shape is the (.+)', 'which shape is the (.+)', 'what kind of shape is the (.+)', 'tell me the shape of the (.+)', 'the (.+) is what shape',
     'shape of the (.+)', 'name the shape of the (.+)', 'can you tell me what shape the (.+) is', 'what is the (.+) shaped like']

@@ -28,6 +28,9 @@ test('typos one slip from exactly one vocabulary word are corrected; short, ambi
   assert.equal(c.correct('dog'), null);
   assert.equal(c.correct('giraffe'), null);
   assert.equal(new SpellingCorrector(['card', 'cart']).correct('carx'), null, 'two words are as near');
+  const folding = new SpellingCorrector(['centre', 'center', 'circle'], (w) => (w === 'center' ? 'centre' : w));
+  assert.equal(folding.correct('centee'), 'centre', 'two spellings of one word are one meaning');
+  assert.equal(c.correct('centee'), null, 'without folding they are two words');
 });
 
 test('slips change the word by one edit', () => {
