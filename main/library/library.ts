@@ -303,9 +303,10 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   }
 
   status(): LibraryStatus {
+    const counts = this.cache.counts(this.indexing.pack.cacheKey);
     return {
       dir: this.dir, pack: this.serving.pack.id, indexingPack: this.indexing.pack.id, packIssue: this.packIssue,
-      counts: this.cache.counts(this.indexing.pack.cacheKey), indexing: this.indexing.queue.progress(), folders: this.catalog.foldersWithCounts(),
+      counts, indexing: this.indexing.queue.progress(counts.pending), folders: this.catalog.foldersWithCounts(),
     };
   }
 

@@ -64,8 +64,8 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
     super();
   }
 
-  progress(): IndexProgress {
-    const pending = this.cache.counts(this.cacheKey).pending;
+  /** `pending` when the caller has just counted (status does), saving a second count. */
+  progress(pending = this.cache.counts(this.cacheKey).pending): IndexProgress {
     return {
       state: this.state, packId: this.packId, done: this.done, total: this.done + pending, failed: this.failed,
       rate: this.rate, etaSeconds: this.rate > 0 ? pending / this.rate : null, current: this.current, problem: this.problem,
