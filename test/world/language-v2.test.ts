@@ -14,6 +14,7 @@ import { textsOf, wordsOf, type WorldItemV2 } from '../../world/v2-language.ts';
 import { HELD_OUT_COMBINATIONS } from '../../world/v2-lexicon.ts';
 import type { QuestionV2 } from '../../world/v2-questions.ts';
 import { readTree, tempDir } from '../helpers.ts';
+import { WORDINGS as V1_WORDINGS } from './oracle.ts';
 
 const SCENES = 1500;
 const items = (split: Split, seed = 5): WorldItemV2[] =>
@@ -108,6 +109,25 @@ test('every held-out pairing is of a word that train uses elsewhere, and occurs 
       assert.ok(trainWords.has(word), `held-out pairing ${kind} x "${word}": "${word}" is never seen in train`);
       assert.ok(testTexts.some((t) => t.kind === kind && wordsOf(t.text).includes(word)), `${kind} x "${word}" never occurs in test`);
     }
+  }
+});
+
+test("language 1's held-out question wordings stay held out in language 2, and its seen ones stay seen", () => {
+  // Which of language 1's wordings (the v1 oracle's patterns) are held out, from its own questions.
+  const heldV1 = new Map<number, boolean>();
+  for (let i = 0; i < 400; i++) {
+    for (const q of languageFor(sceneAt(1, 'test', i), 1, 'test', i, SPLIT_LANGUAGE.test).questions) {
+      const k = V1_WORDINGS.findIndex((w) => w.pattern.test(q.question));
+      assert.ok(k >= 0, q.question);
+      heldV1.set(k, q.heldOut);
+    }
+  }
+  assert.equal(heldV1.size, V1_WORDINGS.length);
+  const trainQuestions = train.flatMap((x) => x.questions.map((q) => q.question));
+  for (const [k, held] of heldV1) {
+    const used = trainQuestions.filter((q) => V1_WORDINGS[k]!.pattern.test(q)).length;
+    if (held) assert.equal(used, 0, `language 1's held-out wording ${V1_WORDINGS[k]!.pattern} is in language 2's train split`);
+    else assert.ok(used > 0, `language 1's seen wording ${V1_WORDINGS[k]!.pattern} is not in language 2's train split`);
   }
 });
 

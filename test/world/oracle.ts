@@ -22,7 +22,7 @@ export interface Reference {
  * where two wordings share a prefix: "Is the X small or large?" is tried before
  * the relation "Is the A <rel> the B?", which is tried before nothing else.
  */
-const WORDINGS: ReadonlyArray<{ type: OracleType; pattern: RegExp }> = [
+export const WORDINGS: ReadonlyArray<{ type: OracleType; pattern: RegExp }> = [
   { type: 'colour', pattern: /^What colour is the (.+)\?$/ },
   { type: 'colour', pattern: /^Which colour does the (.+) have\?$/ },
   { type: 'colour', pattern: /^Tell me the colour of the (.+)\.$/ },
