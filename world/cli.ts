@@ -11,8 +11,8 @@ import { writeWds } from './wds.ts';
 const USAGE = `Usage:
   npm run world -- dataset --split train|val|test --count N [--seed S] [--size 64] --out DIR [--jpeg P] [--language 1|2] [--force]
   npm run world -- samples --count N [--seed S] [--size 256] --out DIR [--language 1|2] [--force]
-  npm run world -- llava --count N [--split train|val|test] [--seed S] [--size 336] --out DIR [--force]
-  npm run world -- wds --count N [--split train|val|test] [--seed S] [--size 256] [--shard-size 10000] --out DIR [--force]
+  npm run world -- llava --count N [--split train|val|test] [--seed S] [--size 336] --out DIR [--language 1|2] [--force]
+  npm run world -- wds --count N [--split train|val|test] [--seed S] [--size 256] [--shard-size 10000] --out DIR [--language 1|2] [--force]
   npm run world -- vocab [--language 1|2]
 
 dataset  writes DIR/images.u8 (N x size x size x 3 uint8), DIR/scenes.jsonl and DIR/manifest.json
@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<void> {
   const seed = integer('seed', parsed.seed, 0, 0, 2 ** 32 - 1);
   if (parsed['shard-size'] !== undefined && command !== 'wds') throw new WorldError(`${command} takes no --shard-size`);
   if (parsed.jpeg !== undefined && command !== 'dataset') throw new WorldError(`${command} takes no --jpeg`);
-  if (parsed.language !== undefined && !['dataset', 'samples', 'vocab'].includes(command ?? '')) throw new WorldError(`${command} takes no --language`);
+  if (parsed.language !== undefined && !['dataset', 'samples', 'vocab', 'llava', 'wds'].includes(command ?? '')) throw new WorldError(`${command} takes no --language`);
   const started = Date.now();
   if (command === 'dataset') {
     const split = parsed.split;
@@ -110,7 +110,7 @@ async function main(argv: string[]): Promise<void> {
     const count = integer('count', parsed.count, null, 1, 10_000_000);
     const size = integer('size', parsed.size, command === 'llava' ? 336 : 256, 16, 4096);
     if (parsed.out === undefined) throw new WorldError('--out is required');
-    const common = { split: split as Split, count, seed, size, out: parsed.out, force: parsed.force ?? false, onProgress: progress(command) };
+    const common = { split: split as Split, count, seed, size, out: parsed.out, force: parsed.force ?? false, language: languageOf(parsed.language), onProgress: progress(command) };
     const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
     if (command === 'llava') {
       const r = await writeLlava(common);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Split, WorldItem } from './generate.ts';
+import type { LanguageVersion, Split, WorldItem } from './generate.ts';
 import { orderedPool, writeFolderAtomically, type WriterOptions } from './output.ts';
 import { photoAt } from './photo.ts';
 import { Rng } from './rng.ts';
@@ -24,7 +24,7 @@ export interface LlavaTurn { from: 'human' | 'gpt'; value: string }
 export interface LlavaRecord { id: string; image: string; conversations: LlavaTurn[] }
 
 /** `size` is the long side: photos are landscape 4:3, portrait 3:4 or square, like COCO's. */
-export interface LlavaOptions extends WriterOptions { split: Split }
+export interface LlavaOptions extends WriterOptions { split: Split; language?: LanguageVersion }
 
 export interface LlavaSummary { count: number; turns: number; json: string; images: string }
 
@@ -63,7 +63,7 @@ export async function writeLlava(opts: LlavaOptions): Promise<LlavaSummary> {
       fs.writeSync(json, '[');
       await orderedPool(opts.count, IN_FLIGHT, (i) => {
         const { width, height } = frameOf(opts.seed, opts.split, i, opts.size);
-        return photoAt(opts.seed, opts.split, i, width, height);
+        return photoAt(opts.seed, opts.split, i, width, height, opts.language);
       }, (i, photo) => {
         const id = recordId(opts.split, i);
         const image = `${LLAVA_SUBFOLDER}/${id}.jpg`;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Split } from './generate.ts';
+import type { LanguageVersion, Split } from './generate.ts';
 import { orderedPool, writeFolderAtomically, type WriterOptions } from './output.ts';
 import { photoAt } from './photo.ts';
 import { tarEnd, tarMember } from './tar.ts';
@@ -14,6 +14,7 @@ import { tarEnd, tarMember } from './tar.ts';
 /** Square photos of side `size` (img2dataset's default image_size is 256). */
 export interface WdsOptions extends WriterOptions {
   split: Split;
+  language?: LanguageVersion;
   /** Samples per shard (img2dataset's number_sample_per_shard, default 10000). */
   shardSize: number;
 }
@@ -66,7 +67,7 @@ export async function writeWds(opts: WdsOptions): Promise<WdsSummary> {
       fs.writeFileSync(path.join(dir, open.name.replace(/\.tar$/, '_stats.json')), `${JSON.stringify(stats, null, 2)}\n`);
     };
     try {
-      await orderedPool(opts.count, IN_FLIGHT, (i) => photoAt(opts.seed, opts.split, i, opts.size, opts.size), (i, photo) => {
+      await orderedPool(opts.count, IN_FLIGHT, (i) => photoAt(opts.seed, opts.split, i, opts.size, opts.size, opts.language), (i, photo) => {
         if (shard === null || i % opts.shardSize === 0) {
           if (shard !== null) closeShard(shard);
           const name = layout.shardName(Math.floor(i / opts.shardSize));

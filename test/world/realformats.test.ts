@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { languageFor, pixelsFor, sceneAt, SPLIT_LANGUAGE } from '../../world/generate.ts';
-import { frameOf, LLAVA_IMAGES, LLAVA_JSON, LLAVA_SCENES, SHORT_ANSWER, writeLlava, type LlavaRecord } from '../../world/llava.ts';
+import { languageFor, pixelsFor, sceneAt, SPLIT_LANGUAGE, type WorldItem } from '../../world/generate.ts';
+import { CAPTION_REQUESTS, frameOf, LLAVA_IMAGES, LLAVA_JSON, LLAVA_SCENES, SHORT_ANSWER, writeLlava, type LlavaRecord } from '../../world/llava.ts';
 import { toSceneGraph } from '../../world/scene.ts';
 import { readTar } from '../../world/tar.ts';
-import { writeWds, type WdsSampleMeta } from '../../world/wds.ts';
+import { wdsLayout, writeWds, type WdsSampleMeta } from '../../world/wds.ts';
 import { ROOT, readTree, runWorldCli, tempDir } from '../helpers.ts';
 
 /** Mean absolute difference per channel value between a decoded JPEG and the truth's pixels at the same size. */
@@ -24,6 +24,21 @@ async function distanceToTruth(jpeg: Buffer, seed: number, index: number, width:
   let sum = 0;
   for (let i = 0; i < got.length; i++) sum += Math.abs((got[i] as number) - (expected[i] as number));
   return sum / got.length;
+}
+
+/** The turns are one caption request answered with the item's first caption and every question with its answer. */
+function assertConversationIsTruth(record: LlavaRecord, item: WorldItem): void {
+  const turns = record.conversations;
+  const pairs: string[] = [];
+  for (let k = 0; k < turns.length; k += 2) {
+    const question = (turns[k] as { value: string }).value.replace(/^<image>\n/, '').replace(`\n${SHORT_ANSWER}`, '');
+    pairs.push(`${question} => ${(turns[k + 1] as { value: string }).value}`);
+  }
+  const caption = (item.captions[0] as { text: string }).text;
+  const captionTurn = pairs.findIndex((p) => CAPTION_REQUESTS.some((c) => p === `${c} => ${caption}`));
+  assert.ok(captionTurn >= 0, `${record.id}: the caption turn is the first caption`);
+  pairs.splice(captionTurn, 1);
+  assert.deepEqual(pairs.sort(), item.questions.map((q) => `${q.question} => ${q.answer}`).sort(), record.id);
 }
 
 /** The photo is item `index`'s scene: within sensor noise and JPEG error of it, and at least twice as far from item `other`. */
@@ -62,15 +77,7 @@ test('llava: one JSON list of {id, image, conversations} whose answers are the w
     turns.forEach((t, k) => assert.equal(t.from, k % 2 === 0 ? 'human' : 'gpt'));
     assert.match((turns[0] as { value: string }).value, /^<image>\n\S/);
     assert.equal(turns.filter((t) => t.value.includes('<image>')).length, 1, 'exactly one <image> placeholder');
-    const item = languageFor(sceneAt(seed, 'test', i), seed, 'test', i, SPLIT_LANGUAGE.test);
-    const asked = new Map<string, string>();
-    for (let k = 0; k < turns.length; k += 2) {
-      const question = (turns[k] as { value: string }).value.replace(/^<image>\n/, '').replace(`\n${SHORT_ANSWER}`, '');
-      asked.set(question, (turns[k + 1] as { value: string }).value);
-    }
-    for (const q of item.questions) assert.equal(asked.get(q.question), q.answer, `record ${i}: "${q.question}"`);
-    assert.ok([...asked.values()].includes((item.captions[0] as { text: string }).text), 'the caption turn is the first caption');
-    assert.equal(asked.size, item.questions.length + 1);
+    assertConversationIsTruth(r, languageFor(sceneAt(seed, 'test', i), seed, 'test', i, SPLIT_LANGUAGE.test));
     assert.deepEqual(truthLines[i].graph, toSceneGraph(sceneAt(seed, 'test', i)));
     assert.equal(truthLines[i].id, r.id);
   }
@@ -114,6 +121,27 @@ test('wds: img2dataset-style tar shards of KEY.jpg/.json/.txt with the truth\'s 
     }
   }
   assert.equal(seen.length, 7);
+});
+
+test('--language 2: the varied language in both formats, still the truth', async () => {
+  const dir = tempDir('realformat-v2');
+  const seed = 6;
+  await writeLlava({ split: 'train', count: 6, seed, size: 48, language: 2, out: path.join(dir, 'llava') });
+  await writeWds({ split: 'train', count: 6, seed, size: 48, shardSize: 10, language: 2, out: path.join(dir, 'wds') });
+  const records = JSON.parse(fs.readFileSync(path.join(dir, 'llava', LLAVA_JSON), 'utf8')) as LlavaRecord[];
+  const entries = readTar(fs.readFileSync(path.join(dir, 'wds', '00000.tar')));
+  let differs = false;
+  for (const [i, r] of records.entries()) {
+    const scene = sceneAt(seed, 'train', i);
+    const v2 = languageFor(scene, seed, 'train', i, SPLIT_LANGUAGE.train, 2);
+    assertConversationIsTruth(r, v2);
+    const caption = entries.find((e) => e.name === `${wdsLayout(6, 10).key(i)}.txt`)?.data.toString('utf8');
+    assert.equal(caption, (v2.captions[0] as { text: string }).text);
+    differs ||= JSON.stringify(v2.questions) !== JSON.stringify(languageFor(scene, seed, 'train', i, SPLIT_LANGUAGE.train, 1).questions);
+  }
+  assert.ok(differs, 'language 2 asks differently from language 1');
+  const cli = runWorldCli(['llava', '--count', '2', '--size', '32', '--language', '2', '--out', path.join(dir, 'cli')]);
+  assert.equal(cli.status, 0, cli.stderr);
 });
 
 test('same arguments give byte-identical llava and wds output; another seed differs', async () => {
