@@ -46,7 +46,7 @@ const BAD: Array<{ name: string; args: (dir: string) => string[]; error: RegExp 
   { name: 'unknown command', args: () => ['render'], error: /unknown command 'render'/ },
   { name: 'bad jpeg probability', args: (d) => ['dataset', '--split', 'train', '--count', '5', '--jpeg', '2', '--out', path.join(d, 'x')], error: /--jpeg must be a probability/ },
   { name: 'unknown language', args: (d) => ['dataset', '--split', 'train', '--count', '5', '--language', '3', '--out', path.join(d, 'x')], error: /--language must be one of 1, 2, got '3'/ },
-  { name: 'language on a writer without one', args: (d) => ['llava', '--count', '2', '--language', '2', '--out', path.join(d, 'x')], error: /llava takes no --language/ },
+  { name: 'language not a number', args: (d) => ['samples', '--count', '2', '--language', 'two', '--out', path.join(d, 'x')], error: /--language must be one of 1, 2, got 'two'/ },
 ];
 
 for (const bad of BAD) {
