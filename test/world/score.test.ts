@@ -141,3 +141,37 @@ test('score-cli reports QA on seen and held-out wordings, and by wording kind wh
   assert.deepEqual(Object.fromEntries(Object.entries(out.a.qaByWording).map(([k, v]) => [k, (v as { accuracy: number }).accuracy])), { 'new-combination': 1, 'new-template': 0, seen: 1 });
   assert.equal('qaByWording' in out.old, false, 'language 1 reports keep their shape');
 });
+
+test('every language 2 answer scores as right when said in other words, and as wrong against another answer', async () => {
+  const { languageFor, sceneAt, SPLIT_LANGUAGE } = await import('../../world/generate.ts');
+  const { COLOUR_WORDS, SCENE_LEXICON, SHAPE_NOUNS, SIZE_WORDS } = await import('../../world/v2-lexicon.ts');
+  const last = <T>(xs: readonly T[]) => xs[xs.length - 1] as T;
+  const reword = (word: string): string => {
+    if (word in COLOUR_WORDS) return last(COLOUR_WORDS[word as keyof typeof COLOUR_WORDS]);
+    if (word in SHAPE_NOUNS) return last(SHAPE_NOUNS[word as keyof typeof SHAPE_NOUNS])[0];
+    if (word in SIZE_WORDS) return last(SIZE_WORDS[word as keyof typeof SIZE_WORDS]);
+    if (word in SCENE_LEXICON) return `at the ${last(SCENE_LEXICON[word as keyof typeof SCENE_LEXICON].nouns)}`;
+    return ({ top: 'upper', bottom: 'lower', centre: 'center', yes: 'Yes, it is', no: 'No, it is not', nothing: 'nothing at all' } as Record<string, string>)[word] ?? word;
+  };
+  const paraphrase = (answer: string): string => {
+    const absent = /^there is no (.+)$/.exec(answer);
+    if (absent) return `I don't see any ${(absent[1] as string).split(' ').map(reword).join(' ')}.`;
+    if (/^\d$/.test(answer)) return `the number ${['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'][Number(answer)]}`;
+    return answer.split(' ').map(reword).join(' ').replace(/^(upper|lower|middle) (left|right|center)$/, 'in the $1-$2 corner');
+  };
+  let checked = 0;
+  for (let i = 0; i < 300; i++) {
+    const item = languageFor(sceneAt(2, 'test', i), 2, 'test', i, SPLIT_LANGUAGE.test, 2);
+    for (const q of item.questions) {
+      if (q.answer === 'nothing') continue; // "nothing at all" is not the one-word answer; kept strict
+      const said = paraphrase(q.answer);
+      assert.ok(exactMatch(said, q.answer), `"${said}" should score as "${q.answer}" (${q.question})`);
+      const other = item.questions.find((x) => x.type === q.type && normalizeAnswer(x.answer) !== normalizeAnswer(q.answer) 
+        // A statement of absence is also a "no" to a yes/no question, by design.
+        && !(q.answer.startsWith('there is no') && x.answer === 'no'));
+      if (other !== undefined) assert.ok(!exactMatch(said, other.answer), `"${said}" must not score as "${other.answer}"`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 5000, `${checked} answers`);
+});
