@@ -166,7 +166,7 @@ test('every language 2 answer scores as right when said in other words, and as w
       if (q.answer === 'nothing') continue; // "nothing at all" is not the one-word answer; kept strict
       const said = paraphrase(q.answer);
       assert.ok(exactMatch(said, q.answer), `"${said}" should score as "${q.answer}" (${q.question})`);
-      const other = item.questions.find((x) => x.type === q.type && normalizeAnswer(x.answer) !== normalizeAnswer(q.answer) 
+      const other = item.questions.find((x) => x.type === q.type && normalizeAnswer(x.answer) !== normalizeAnswer(q.answer)
         // A statement of absence is also a "no" to a yes/no question, by design.
         && !(q.answer.startsWith('there is no') && x.answer === 'no'));
       if (other !== undefined) assert.ok(!exactMatch(said, other.answer), `"${said}" must not score as "${other.answer}"`);
