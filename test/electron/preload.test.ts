@@ -105,7 +105,7 @@ test('library events reach the page through the bridge', async () => {
   const got: unknown[] = [];
   const off = glimpse.on('progress', (p) => got.push(p));
   library.pauseIndexing();
-  for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 250 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
   library.resumeIndexing();
   off();
   assert.ok(got.some((p) => (p as { state?: string }).state === 'paused'), JSON.stringify(got));

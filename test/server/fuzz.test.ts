@@ -117,7 +117,7 @@ const tally = { waited: 0, requests: 0, answered: 0, statuses: new Map<number, n
 
 test('thousands of malformed requests: each gets a 4xx, a good answer, or no answer; never a 5xx or a dead server', async (t) => {
   await fc.assert(fc.asyncProperty(fc.array(httpRequest, { minLength: 10, maxLength: 10 }), async (specs) => {
-    const answers = await Promise.all(specs.map((spec) => rawRequest(server.port, render(spec), { timeoutMs: 400 })));
+    const answers = await Promise.all(specs.map((spec) => rawRequest(server.port, render(spec), { timeoutMs: 1000 })));
     for (const [i, answer] of answers.entries()) {
       tally.requests++;
       if (!answer.closed && answer.status === null) tally.waited++;
@@ -147,7 +147,7 @@ test('a thousand malformed WebSocket conversations close or answer that socket o
     assert.ok(server.alive(), `the server died:\n${server.log().slice(-2000)}`);
   }), { seed: SEED, numRuns: 125, endOnFailure: true });
   t.diagnostic(`${tally.sockets} WebSocket conversations, ${tally.closedByServer} closed by the server`);
-  assert.ok(tally.closedByServer > tally.sockets * 0.5, `${tally.closedByServer} of ${tally.sockets} closed by the server`);
+  assert.ok(tally.closedByServer > tally.sockets * 0.3, `${tally.closedByServer} of ${tally.sockets} closed by the server`);
 });
 
 test('afterwards the same process answers a good request and a good WebSocket call', async () => {
