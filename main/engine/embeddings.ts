@@ -11,9 +11,13 @@ export class EmbeddingTable {
     const buf = fs.readFileSync(file);
     const bytes = dtype === 'float16' ? 2 : 4;
     if (buf.byteLength !== rows * d * bytes) throw new Error(`${file} holds ${buf.byteLength} bytes, ${rows}x${d} ${dtype} needs ${rows * d * bytes}`);
-    // A fresh, aligned copy: the typed views below need an offset that is a multiple of their width.
-    const own = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-    return dtype === 'float16' ? new EmbeddingTable(rows, d, null, new Uint16Array(own)) : new EmbeddingTable(rows, d, new Float32Array(own), null);
+    // Typed views need an offset that is a multiple of their width: a large file's buffer is its own
+    // (offset 0, viewed in place); a small pooled one is copied. Little-endian, as every platform we ship.
+    const aligned = buf.byteOffset % bytes === 0;
+    const own = aligned ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+    const offset = aligned ? buf.byteOffset : 0;
+    const n = rows * d;
+    return dtype === 'float16' ? new EmbeddingTable(rows, d, null, new Uint16Array(own, offset, n)) : new EmbeddingTable(rows, d, new Float32Array(own, offset, n), null);
   }
 
   /** Rows `ids` as float32, [n, d]. */
