@@ -2,6 +2,8 @@
 
 - answer NLL: the mean cross-entropy of the answer tokens of those records' conversations,
   teacher-forced on the compressed tokens (the most sensitive of the three);
+- the same two with each photo's questions asked about the previous photo instead (a
+  control: the gap says how much the answers use the image rather than the language prior);
 - short-answer QA: every question turn of the first N LLaVA-style records whose answer is
   at most three words, answered greedily from the K compressed tokens (exact match after
   lower-casing and stripping punctuation);
@@ -85,8 +87,8 @@ def evaluate(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, conversations: 
              captions: CaptionShards, records: int = 32, images: int = 64) -> dict:
     model.eval()
     device = model.summary.device
-    right = total = 0
-    examples, nll = [], []
+    right = total = right_other = 0
+    examples, nll, nll_other, previous = [], [], [], None
     for i in range(min(records, len(conversations))):
         sample = conversations[i]
         if sample.pixel_values is None:
@@ -95,10 +97,17 @@ def evaluate(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, conversations: 
         if not qa:
             continue
         visual = compress_images(model, rows, f2b, sample.pixel_values[None].to(device))
-        nll.append(answer_nll(model, rows, f2b, visual, [(t.human, t.gpt) for t in sample.turns]))
-        for turn, ids in zip(qa, answer(model, rows, f2b, visual, [t.human for t in qa])):
+        turns = [(t.human, t.gpt) for t in sample.turns]
+        nll.append(answer_nll(model, rows, f2b, visual, turns))
+        # The control: the same questions about the previous record's photo (does the answer use the image?)
+        other = previous if previous is not None else visual
+        previous = visual
+        nll_other.append(answer_nll(model, rows, f2b, other, turns))
+        said_other = answer(model, rows, f2b, other, [t.human for t in qa])
+        for turn, ids, ids_other in zip(qa, answer(model, rows, f2b, visual, [t.human for t in qa]), said_other):
             said = rows.tok.decode(ids)
             right += normalise(said) == normalise(turn.gpt)
+            right_other += normalise(rows.tok.decode(ids_other)) == normalise(turn.gpt)
             total += 1
             if len(examples) < 3:
                 examples.append({"question": turn.human, "truth": turn.gpt, "answer": said})
@@ -110,7 +119,9 @@ def evaluate(model: Glimpse, rows: ChatRows, f2b: Fwd2BotConfig, conversations: 
     ranks = (text_emb @ image_emb.t()).argsort(1, descending=True)
     target = torch.arange(m, device=device)[:, None]
     return {"qa_accuracy": round(right / max(1, total), 4), "qa_questions": total,
+            "qa_accuracy_other_image": round(right_other / max(1, total), 4),
             "answer_nll": round(sum(nll) / max(1, len(nll)), 4),
+            "answer_nll_other_image": round(sum(nll_other) / max(1, len(nll_other)), 4),
             "t2i_r1": round(float((ranks[:, :1] == target).any(1).float().mean()), 4),
             "t2i_r5": round(float((ranks[:, :5] == target).any(1).float().mean()), 4), "retrieval_images": m,
             "chance_r1": round(1 / max(1, m), 4), "examples": examples}
