@@ -44,10 +44,13 @@ def engine_parity(pack) -> dict:
                                         ("llava-onevision", [])])
 def test_pack_from_hf_trains_exports_and_the_engine_reproduces_it(tiny_hf, world_data, tmp_path, name, extra):  # noqa: F811
     out = tmp_path / "pack"
-    stopped = pack_from_hf(tiny_hf / name, world_data, out, "--max-minutes", "0", *extra, finishes=False)
-    assert "stopping at step 1" in stopped and "run the same command again to resume" in stopped and not out.exists()
-    log = pack_from_hf(tiny_hf / name, world_data, out, *extra)
-    assert "resuming" in log and "at step 1" in log
+    if name == "llava":  # stopped after one step, then resumed by the same command
+        stopped = pack_from_hf(tiny_hf / name, world_data, out, "--max-minutes", "0", *extra, finishes=False)
+        assert "stopping at step 1" in stopped and "run the same command again to resume" in stopped and not out.exists()
+        log = pack_from_hf(tiny_hf / name, world_data, out, *extra)
+        assert "resuming" in log and "at step 1" in log
+    else:
+        pack_from_hf(tiny_hf / name, world_data, out, *extra)
     run = tmp_path / ".pack.run"
     steps = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert steps and all(v == v and v < 50 for s in steps for k, v in s.items() if k.startswith(("ar_", "disc")))
