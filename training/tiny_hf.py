@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import sys
 from collections import Counter
@@ -25,10 +26,13 @@ from typing import Dict, List, Sequence, Tuple
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hf_checkpoint import model_config, tensor_map  # noqa: E402
-from hf_data import CLIP_MEAN, CLIP_STD  # noqa: E402
+from data import CAPTION_INSTRUCTIONS, COMPRESS_PROMPT  # noqa: E402
+from fwd2bot import lm_loss, lr_at  # noqa: E402
+from hf_checkpoint import import_checkpoint, model_config, tensor_map  # noqa: E402
+from hf_data import CLIP_MEAN, CLIP_STD, CaptionShards, LlavaConversations, collate  # noqa: E402
+from hf_rows import ChatRows  # noqa: E402
 from hf_tokenizer import KNOWN_SPLITS, _pre_tokenize, bytes_to_unicode  # noqa: E402
-from model import Glimpse  # noqa: E402
+from model import ADAPTER_BASE, Glimpse, splice  # noqa: E402
 from safetensors_io import save_file, save_sharded  # noqa: E402
 from tokenizer import world_words  # noqa: E402
 
@@ -169,6 +173,51 @@ def hf_tensors(model: Glimpse, with_lm_head: bool) -> Dict[str, torch.Tensor]:
     return out
 
 
+def write_weights(model: Glimpse, family: str, out: Path) -> None:
+    """LLaVA-1.5 as float16 in two shards with the index, OneVision as one bfloat16 file."""
+    tensors = hf_tensors(model, with_lm_head=not model.cfg.tie_embeddings)
+    if family == "llava":
+        save_sharded({k: v.to(torch.float16) for k, v in tensors.items()}, out, 2)
+    else:
+        tensors["image_newline"] = torch.randn(model.cfg.dim, generator=torch.Generator().manual_seed(0)) * 0.02
+        save_file({k: v.to(torch.bfloat16) for k, v in tensors.items()}, out / "model.safetensors", {"format": "pt"})
+
+
+def pretrain(folder: Path, llava_json: str, images: str, captions: str, steps: int, batch: int = 16, lr: float = 1e-3) -> None:
+    """Makes the tiny checkpoint a pretrained one, as the real ones are: LLaVA mode (all image
+    tokens, no adapters, every base weight trained) on LLaVA-format conversations and caption
+    pairs, alternating; the folder's weights are then rewritten in the same layout."""
+    model, meta = import_checkpoint(folder)
+    rows = ChatRows(meta.tokenizer, meta.chat, meta.special_tokens, COMPRESS_PROMPT)
+    data = [LlavaConversations(llava_json, images, meta.preprocess), CaptionShards(captions, meta.preprocess)]
+    params = [p for n, p in model.named_parameters() if "lora_" not in n and n not in ("summary", "logit_scale")]
+    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.98), weight_decay=0.0)
+    rng = random.Random(0)
+    for step in range(steps):
+        ds = data[step % 2]
+        pixels, samples = collate([ds[rng.randrange(len(ds))] for _ in range(batch)])
+        turns = [[(rng.choice(CAPTION_INSTRUCTIONS), s.caption)] if s.caption is not None else
+                 [(t.human, t.gpt) for t in s.turns] for s in samples]
+        visual, _ = model.image_tokens(pixels)
+        ids, mask, labels = rows.pad([rows.conversation(t) for t in turns])
+        b, n = visual.shape[:2]
+        x = splice(model.embed(ids), rows.image_at, visual)
+        mask = splice(mask, rows.image_at, torch.ones(b, n, dtype=torch.long))
+        labels = splice(labels, rows.image_at, torch.full((b, n), -100, dtype=torch.long))
+        loss = lm_loss(model, x, mask, labels, ADAPTER_BASE)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, steps, lr, 20)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if (step + 1) % 20 == 0 or step + 1 == steps:
+            print(json.dumps({"pretrain_step": step + 1, "loss": round(loss.item(), 4)}), flush=True)
+    for f in list(folder.glob("model*.safetensors")) + list(folder.glob("model.safetensors.index.json")):
+        f.unlink()
+    write_weights(model, meta.family, folder)
+
+
 def write_family(out: Path, family: str, words: Sequence[str], seed: int) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     if family == "llava":
@@ -218,12 +267,7 @@ def write_family(out: Path, family: str, words: Sequence[str], seed: int) -> Pat
         model.decoder.embed.weight.normal_(std=cfg.dim ** -0.5)
         if not cfg.tie_embeddings:
             model.decoder.lm_head.weight.normal_(std=cfg.dim ** -0.5)
-    tensors = hf_tensors(model, with_lm_head=not cfg.tie_embeddings)
-    if family == "llava":
-        save_sharded({k: v.to(torch.float16) for k, v in tensors.items()}, out, 2)
-    else:
-        tensors["image_newline"] = torch.randn(cfg.dim) * 0.02
-        save_file({k: v.to(torch.bfloat16) for k, v in tensors.items()}, out / "model.safetensors", {"format": "pt"})
+    write_weights(model, family, out)
     files = {"config.json": config, "tokenizer.json": tok, "tokenizer_config.json": tok_config, "preprocessor_config.json": pre}
     for name, data in files.items():
         (out / name).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -234,10 +278,23 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="folder for llava/ and llava-onevision/")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--pretrain-steps", type=int, default=0, help="pretrain the tiny bases in LLaVA mode (needs the data below)")
+    ap.add_argument("--llava-data", help="conversations JSON for --pretrain-steps")
+    ap.add_argument("--images", help="its image folder")
+    ap.add_argument("--captions", help="caption shards for --pretrain-steps")
+    ap.add_argument("--only", choices=("llava", "llava-onevision"), help="write one family")
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if args.pretrain_steps and not (args.llava_data and args.images and args.captions):
+        raise SystemExit("tiny_hf: --pretrain-steps needs --llava-data, --images and --captions")
     words = world_words()
     for family, name in (("llava", "llava"), ("llava_onevision", "llava-onevision")):
+        if args.only and args.only != name:
+            continue
         folder = write_family(Path(args.out) / name, family, words, args.seed)
+        if args.pretrain_steps:
+            pretrain(folder, args.llava_data, args.images, args.captions, args.pretrain_steps)
         print(f"wrote {folder}: " + ", ".join(sorted(p.name for p in folder.iterdir())))
 
 
