@@ -93,7 +93,7 @@ async function measure(): Promise<void> {
       return out;
     };
     const search = async (i: number) => {
-      const hits = ((await timed('search', () => post('search', { text: QUERIES[i % QUERIES.length], limit: 20 }))) as { result?: Array<{ photoId: number }> }).result ?? [];
+      const hits = ((await timed('search', () => post('search', { text: QUERIES[i % QUERIES.length], limit: 20 }))) as { result?: { hits: Array<{ photoId: number }> } }).result?.hits ?? [];
       await Promise.all(hits.map((h) => thumb(h.photoId)));
     };
 

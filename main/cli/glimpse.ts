@@ -23,6 +23,8 @@ Options:
 
 class UsageError extends Error {}
 
+const unknownLine = (words: readonly string[]) => `unknown word${words.length === 1 ? '' : 's'} (not in the model's vocabulary): ${words.join(', ')}`;
+
 function bar(done: number, total: number, width = 30): string {
   const f = total === 0 ? 1 : done / total;
   const n = Math.round(f * width);
@@ -81,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
           last = line;
         });
         const folder = args[0] === undefined ? null : await api.call('addFolder', { path: path.resolve(args[0]) });
+        if (folder?.notice) process.stderr.write(`glimpse: note: ${folder.notice}\n`);
         if (values['retry-failed']) {
           const retried = await api.call('retryFailed', {});
           process.stderr.write(`trying ${retried.files} failed files and ${retried.photos} failed photos again\n`);
@@ -99,15 +102,21 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'search': {
-        const hits = await api.call('search', {
+        const found = await api.call('search', {
           text: args[0],
           limit: int('limit', values.limit) ?? 10,
           ...(values.folder ? { folderId: int('folder', values.folder) } : {}),
           ...(values.from ? { from: values.from } : {}),
           ...(values.to ? { to: values.to } : {}),
         });
-        if (values.json) console.log(JSON.stringify(hits, null, 1));
-        else for (const h of hits) console.log(`${h.score.toFixed(3)}  ${h.path}${h.takenAt ? `  (${h.takenAt})` : ''}`);
+        if (values.json) {
+          console.log(JSON.stringify(found, null, 1));
+          return 0;
+        }
+        if (found.unknownWords.length > 0) console.log(unknownLine(found.unknownWords));
+        // Nothing matches well: say so first, and show the nearest photos only under that label.
+        if (!found.goodMatch) console.log(`no good match${found.hits.length > 0 ? '; the nearest photos:' : ''}`);
+        for (const h of found.hits) console.log(`${h.score.toFixed(3)}  ${h.path}${h.takenAt ? `  (${h.takenAt})` : ''}`);
         return 0;
       }
       case 'caption': {
@@ -118,8 +127,9 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'ask': {
         const photo = await api.call('photoAt', { path: path.resolve(args[0] as string) });
-        await api.call('ask', { id: photo.id, question: args[1], ...(budget === undefined ? {} : { budget }) }, { onToken: (t) => process.stdout.write(t) });
+        const { unknownWords } = await api.call('ask', { id: photo.id, question: args[1], ...(budget === undefined ? {} : { budget }) }, { onToken: (t) => process.stdout.write(t) });
         process.stdout.write('\n');
+        if (unknownWords.length > 0) console.log(unknownLine(unknownWords));
         return 0;
       }
       default: {

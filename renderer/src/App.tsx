@@ -12,6 +12,7 @@ import { PhotoView } from './components/PhotoView.tsx';
 import { SearchBar, type SearchQuery } from './components/SearchBar.tsx';
 import { SearchResults } from './components/SearchResults.tsx';
 import { Settings } from './components/Settings.tsx';
+import { useDomainNotice } from './domainNotice.ts';
 import { plural } from './format.ts';
 import { useTheme } from './theme.ts';
 import { useLibrary } from './useLibrary.ts';
@@ -33,6 +34,8 @@ export function App() {
   const [engineError, setEngineError] = useState<string | null>(null);
   const [budget, setBudgetState] = useState<number | null>(() => Number(window.localStorage?.getItem(BUDGET_KEY)) || null);
   const searchInput = useRef<HTMLInputElement>(null);
+  const [unknownWords, setUnknownWords] = useState<string[]>([]);
+  const [domainNotice, dismissDomainNotice] = useDomainNotice();
 
   useEffect(() => {
     api().call('engineInfo', {}).then(setEngine, (err) => setEngineError(describeError(err)));
@@ -113,6 +116,7 @@ export function App() {
         folderName={(id) => lib.folders?.find((f) => f.id === id)?.path}
         onOpen={openFromSearch}
         onShowIndexing={() => setView('indexing')}
+        onUnknownWords={setUnknownWords}
       />
     );
   } else if (firstRun) {
@@ -158,6 +162,7 @@ export function App() {
           onSearch={search}
           onClear={() => setView('library')}
           active={view === 'search'}
+          unknownWords={view === 'search' ? unknownWords : []}
         />
         <nav className="tabs" aria-label="Views">
           {tab('library', 'Library', counts ? <span className="tab-count">{counts.photos.toLocaleString('en')}</span> : null)}
@@ -190,6 +195,13 @@ export function App() {
       {lib.status?.packIssue && (
         <Banner kind="warning" title={`Model pack "${lib.status.packIssue.pack}" is broken`} testId="pack-issue">
           {lib.status.packIssue.error} Glimpse is using "{lib.status.packIssue.usingInstead}" instead until it is repaired or reinstalled.
+        </Banner>
+      )}
+
+      {domainNotice && (
+        <Banner kind="warning" title="This model does not understand your photos" testId="domain-notice"
+          action={<button className="button small" onClick={dismissDomainNotice} data-testid="domain-notice-dismiss">Got it</button>}>
+          {domainNotice}
         </Banner>
       )}
 

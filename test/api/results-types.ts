@@ -9,10 +9,11 @@ type Assert<T extends true> = T;
 type Untyped<T> = unknown extends T ? true : false;
 
 export type EveryResultTyped = Assert<{ [M in Method]: Untyped<Results[M]> }[Method] extends false ? true : false>;
-export type SearchResult = Assert<Same<Results['search'], SearchHit[]>>;
+export type SearchResult = Assert<Same<Results['search'], { hits: SearchHit[]; unknownWords: string[]; goodMatch: boolean; noMatchBelow: number | null }>>;
 export type PhotoResult = Assert<Same<Results['photo'], PhotoInfo>>;
 export type CaptionResult = Assert<Same<Results['caption'], { text: string }>>;
-export type AskResult = Assert<Same<Results['ask'], { answer: string }>>;
+export type AskResult = Assert<Same<Results['ask'], { answer: string; unknownWords: string[]; fromModel: boolean }>>;
+export type AddFolderResult = Assert<Same<Results['addFolder'], { id: number; path: string; available: number; notice: string | null }>>;
 export type RemoveResult = Assert<Same<Results['removeFolder'], null>>;
 export type SearchInput = Assert<Same<Input<'search'>['from'], string | undefined>>;
 /** Every method is either plain or streaming, never both. */

@@ -56,7 +56,9 @@ test('search: a photo found by its own description, as JSON, best first', () => 
   const wanted = sidecar.photos[0]!;
   const r = glimpse(['search', wanted.captions[0]!.text, '--json', '--limit', '3']);
   assert.equal(r.status, 0, r.stderr);
-  const hits: Array<{ path: string; score: number }> = JSON.parse(r.stdout);
+  const found: { hits: Array<{ path: string; score: number }>; goodMatch: boolean; unknownWords: string[] } = JSON.parse(r.stdout);
+  const hits = found.hits;
+  assert.deepEqual(found.unknownWords, [], 'the world\'s own caption has no unknown word');
   assert.equal(hits.length, 3);
   assert.ok(hits.some((h) => h.path === photoFile(0)), `${photoFile(0)} not among ${hits.map((h) => h.path).join(', ')}`);
   for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.score >= hits[i]!.score, 'sorted by score');

@@ -79,7 +79,7 @@ for (const f of FAMILIES) {
     assert.match(index.stdout, new RegExp(`4 photos indexed for pack ${f.id}, 0 failed`));
     const search = glimpse(['search', sidecar.photos[0]!.captions[0]!.text, '--json', '--limit', '4'], f.id);
     assert.equal(search.status, 0, search.stderr);
-    const hits = JSON.parse(search.stdout) as Array<{ path: string; score: number }>;
+    const hits = (JSON.parse(search.stdout) as { hits: Array<{ path: string; score: number }> }).hits;
     assert.equal(hits.length, 4);
     assert.ok(hits.every((h) => Number.isFinite(h.score)));
     const photo = path.join(photos, ...sidecar.photos[1]!.path.split('/'));

@@ -58,7 +58,7 @@ test('the contract over HTTP: results, and typed errors for bad input', async ()
   const notJson = await fetch(`${server.url}/api/status`, { method: 'POST', headers: auth(), body: '{' });
   assert.equal(notJson.status, 400);
   const hits = await (await post('search', { text: 'a red circle', limit: 2 })).json();
-  assert.equal(hits.result.length, 2);
+  assert.equal(hits.result.hits.length, 2);
   const headers = (await post('status', {})).headers;
   assert.match(headers.get('content-security-policy') ?? '', /default-src 'self'/);
 });

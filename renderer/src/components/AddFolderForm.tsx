@@ -2,6 +2,7 @@
 // path is typed; the library checks it and says clearly when it is not a folder.
 import { useState, type FormEvent } from 'react';
 import { api, describeError, type Results } from '../api.ts';
+import { publishDomainNotice } from '../domainNotice.ts';
 
 export function AddFolderForm({ onAdded, autoFocus = false }: { onAdded?: (folder: Results['addFolder']) => void; autoFocus?: boolean }) {
   const [path, setPath] = useState('');
@@ -20,6 +21,7 @@ export function AddFolderForm({ onAdded, autoFocus = false }: { onAdded?: (folde
     try {
       const folder = await api().call('addFolder', { path: value });
       setPath('');
+      publishDomainNotice(folder.notice);
       onAdded?.(folder);
     } catch (err) {
       setError(describeError(err));

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, describeError, isAbort } from '../api.ts';
 
-interface Exchange { question: string; answer: string; budget: number; state: 'done' | 'streaming' | 'error'; error?: string }
+interface Exchange { question: string; answer: string; budget: number; state: 'done' | 'streaming' | 'error'; error?: string; unknownWords?: string[] }
 
 const SUGGESTIONS = ['What kind of scene is this?', 'Where was this photo taken?'];
 
@@ -43,7 +43,7 @@ export function AskPanel({ id, budget }: { id: number; budget: number }) {
     setItems((all) => [...all, { question: q, answer: '', budget, state: 'streaming' }]);
     try {
       const r = await api().stream('ask', { id, question: q, budget }, (t) => update((x) => ({ ...x, answer: x.answer + t })), controller.signal);
-      update((x) => ({ ...x, answer: r.answer, state: 'done' }));
+      update((x) => ({ ...x, answer: r.answer, state: 'done', unknownWords: r.unknownWords }));
     } catch (err) {
       if (isAbort(err)) update((x) => ({ ...x, state: 'error', error: 'Stopped.' }));
       else update((x) => ({ ...x, state: 'error', error: describeError(err) }));
@@ -70,6 +70,9 @@ export function AskPanel({ id, budget }: { id: number; budget: number }) {
               {x.state === 'error' && <span className="field-error" data-testid="qa-error"> {x.error}</span>}
               <span className="qa-budget muted" title="token budget used">{x.budget}t</span>
             </p>
+            {x.unknownWords && x.unknownWords.length > 0 && (
+              <p className="qa-unknown muted" data-testid="qa-unknown-words">Words the model does not know: {x.unknownWords.join(', ')}</p>
+            )}
           </li>
         ))}
       </ol>

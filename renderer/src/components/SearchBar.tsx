@@ -10,9 +10,11 @@ interface Props {
   onSearch(query: SearchQuery): void;
   onClear(): void;
   active: boolean;
+  /** Words of the last search the model does not know: shown beside the box, since they were not searched for. */
+  unknownWords?: readonly string[];
 }
 
-export function SearchBar({ folders, inputRef, onSearch, onClear, active }: Props) {
+export function SearchBar({ folders, inputRef, onSearch, onClear, active, unknownWords = [] }: Props) {
   const [text, setText] = useState('');
   const [folderId, setFolderId] = useState('');
   const [from, setFrom] = useState('');
@@ -61,6 +63,11 @@ export function SearchBar({ folders, inputRef, onSearch, onClear, active }: Prop
             }
           }}
         />
+        {unknownWords.length > 0 && (
+          <span className="unknown-words" data-testid="search-unknown-words" role="status" title="The model does not know these words, so they were not part of the search">
+            Unknown: {unknownWords.join(', ')}
+          </span>
+        )}
         <button
           type="button"
           className={`button ghost small${filtered ? ' badge-dot' : ''}`}

@@ -1,22 +1,28 @@
 // Search results, best first, each with its similarity score. Up/Down move between
 // results, Enter opens one. Errors (nothing indexed yet, bad dates…) say what to do.
+// When nothing matches well (gibberish, unknown key words, a best score under the
+// pack's calibrated threshold) that is said first, and the nearest photos are listed
+// under that label instead of as a confident list.
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { api, describeError, GlimpseError, type Results } from '../api.ts';
 import { formatDate, shortPath } from '../format.ts';
 import { Banner } from './Banner.tsx';
 import type { SearchQuery } from './SearchBar.tsx';
 
-type Hit = Results['search'][number];
+type Found = Results['search'];
 
 interface Props {
   query: SearchQuery & { nonce: number };
   folderName(id: number): string | undefined;
   onOpen(ids: number[], index: number): void;
   onShowIndexing(): void;
+  /** The query's words the model does not know (shown beside the search box). */
+  onUnknownWords?(words: string[]): void;
 }
 
-export function SearchResults({ query, folderName, onOpen, onShowIndexing }: Props) {
-  const [hits, setHits] = useState<Hit[] | null>(null);
+export function SearchResults({ query, folderName, onOpen, onShowIndexing, onUnknownWords }: Props) {
+  const [found, setFound] = useState<Found | null>(null);
+  const hits = found?.hits ?? null;
   const [error, setError] = useState<{ code: string; message: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const list = useRef<HTMLOListElement>(null);
@@ -34,17 +40,22 @@ export function SearchResults({ query, folderName, onOpen, onShowIndexing }: Pro
       ...(query.to ? { to: query.to } : {}),
     };
     api().call('search', input).then(
-      (r) => live && setHits(r),
+      (r) => {
+        if (!live) return;
+        setFound(r);
+        onUnknownWords?.(r.unknownWords);
+      },
       (err) => {
         if (!live) return;
-        setHits(null);
+        setFound(null);
+        onUnknownWords?.([]);
         setError({ code: err instanceof GlimpseError ? err.code : 'internal', message: describeError(err) });
       },
     ).finally(() => live && setBusy(false));
     return () => {
       live = false;
     };
-  }, [query]);
+  }, [query, onUnknownWords]);
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
@@ -89,8 +100,18 @@ export function SearchResults({ query, folderName, onOpen, onShowIndexing }: Pro
         <p className="empty-note" data-testid="search-empty">No photos match{filters ? ' with these filters' : ''}. Try other words, or widen the filters.</p>
       )}
 
+      {found && !found.goodMatch && hits && hits.length > 0 && (
+        <div className="no-match" data-testid="search-no-match" role="status">
+          <strong>No good match.</strong>{' '}
+          {found.unknownWords.length > 0
+            ? <>The model does not know {found.unknownWords.map((w) => `“${w}”`).join(', ')}, so these photos cannot be about {found.unknownWords.length === 1 ? 'it' : 'them'}.</>
+            : <>Nothing in your photos is close to this description.</>}
+          {' '}The nearest photos:
+        </div>
+      )}
+
       {hits && hits.length > 0 && (
-        <ol className="result-list" ref={list} onKeyDown={onKeyDown}>
+        <ol className={`result-list${found?.goodMatch ? '' : ' weak'}`} data-good-match={found?.goodMatch ? 'true' : 'false'} ref={list} onKeyDown={onKeyDown}>
           {hits.map((hit, i) => (
             <li key={hit.photoId}>
               <button
