@@ -46,6 +46,7 @@ export const handlers = {
     const unknownWords = language.unknownWords(question);
     const keyWords = language.keyWords(unknownWords);
     if (keyWords.length > 0) {
+      signal?.throwIfAborted();
       library.photo(id);
       const answer = dontKnowAnswer(keyWords);
       onToken?.(answer);

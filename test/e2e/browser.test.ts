@@ -25,6 +25,8 @@ const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 /** The smoke pack only proves the plumbing: its search ranking and answers are junk. */
 const JUNK_MODEL = /(^|[\\/])smoke[\\/]?$/.test(process.env.GLIMPSE_TEST_PACK ?? '');
 const INDEX_TIMEOUT = 8 * 60_000;
+/** The pack declares a narrow domain (the bundled shapes pack does): adding a user's folder shows its notice. */
+const NARROW_DOMAIN = ((JSON.parse(fs.readFileSync(path.join(testPackDir(), 'pack.json'), 'utf8')).domain?.kind ?? 'general') as string) !== 'general';
 
 const skip = fs.existsSync(CHROMIUM) ? false : `Debian's Chromium is not installed at ${CHROMIUM} (apt-get install chromium); the browser tests need it`;
 if (skip) console.log(`# SKIPPED test/e2e/browser.test.ts: ${skip}`);
@@ -162,6 +164,7 @@ test('"Try sample photos" fills the grid and indexing reaches done', { skip, tim
   assert.ok(months.length >= 1 && months.every((m) => /^[A-Z][a-z]+ \d{4}$/.test(m ?? '')), months.join(', '));
   await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('img.thumb')].some((i: any) => i.complete && i.naturalWidth > 0));
   await shot('4-library-grid');
+  assert.equal(await page.$(testid('domain-notice')), null, 'the sample photos get no "this model does not apply" notice');
 });
 
 let opened: SamplePhoto;
@@ -236,6 +239,34 @@ test('the photo view streams a caption and an answer to a question', { skip, tim
   assert.ok(await page.isVisible(testid('search-results')));
 });
 
+test('unknown words are shown beside the search box and in the photo view; gibberish gets "no good match"', { skip, timeout: 120_000 }, async () => {
+  await page.fill(testid('search-input'), 'Florp zintak DOG?');
+  await page.keyboard.press('Enter');
+  const noMatch = await page.waitForSelector(testid('search-no-match'));
+  assert.match((await noMatch.textContent()) ?? '', /No good match/);
+  assert.match((await page.textContent(testid('search-unknown-words'))) ?? '', /florp, zintak, dog/);
+  assert.equal(await page.getAttribute('ol.result-list', 'data-good-match'), 'false', 'the nearest photos are listed under the label, not as matches');
+  await shot('10-search-no-match');
+  // A known description: no label, no unknown words.
+  await page.fill(testid('search-input'), ((samples()[1] as SamplePhoto).captions[0] as { text: string }).text);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(testid('search-no-match'), { state: 'detached' });
+  assert.equal(await page.$(testid('search-unknown-words')), null);
+  if (!JUNK_MODEL) assert.equal(await page.getAttribute('ol.result-list', 'data-good-match'), 'true');
+
+  await page.click(`li:first-child > ${testid('search-result')}`);
+  await page.waitForSelector(testid('photo-view'));
+  await page.fill(testid('ask-input'), 'What colour is the dog?');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(testid('qa-unknown-words'));
+  const last = `${testid('qa-item')}:last-child`;
+  assert.match((await page.textContent(`${last} ${testid('qa-answer-text')}`)) ?? '', /^I don't know the word "dog"/);
+  assert.match((await page.textContent(`${last} ${testid('qa-unknown-words')}`)) ?? '', /dog/);
+  await shot('11-photo-unknown-word');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector(testid('photo-view'), { state: 'detached' });
+});
+
 test('search filters: folder and an inclusive date range', { skip, timeout: 60_000 }, async () => {
   // Sample dates are EXIF text, "2020:07:19 15:15:02".
   const first = samples()[0] as SamplePhoto;
@@ -277,6 +308,15 @@ test('a corrupt photo in an added folder is listed as failed, with its reason', 
   await page.fill(testid('add-folder-input'), bad);
   await page.click(testid('add-folder-submit'));
   await page.waitForSelector(`${testid('folder-item')}[data-path="${bad}"]`);
+  if (NARROW_DOMAIN) {
+    // The user's own folder: the shapes pack says once that it does not apply, and how to get a real pack.
+    const notice = await page.waitForSelector(testid('domain-notice'));
+    assert.match((await notice.textContent()) ?? '', /only understands the shapes world[\s\S]*docs\/real-models\.md/);
+    assert.equal((await page.$$(testid('domain-notice'))).length, 1);
+    await shot('12-domain-notice');
+    await page.click(testid('domain-notice-dismiss'));
+    await page.waitForSelector(testid('domain-notice'), { state: 'detached' });
+  }
   await page.waitForSelector(`${testid('pack-item')}[data-active="true"]`);
   await page.waitForSelector(testid('engine-provider'));
   assert.equal((await page.textContent(testid('engine-provider')))?.trim(), 'cpu');
