@@ -8,6 +8,8 @@
 # skipped. Two lanes of runs go side by side, one thread each. One call works for at most
 # PIECE_MINUTES (default 85) and then stops at a checkpoint: run it again to go on. E.g.
 #   nohup npm run ablations > training/runs/ablations/ablations.log 2>&1 &
+# or, unattended until everything is done (a finished piece is a quick no-op):
+#   nohup sh -c 'for i in 1 2 3 4 5 6; do npm run ablations; done' >> training/runs/ablations/ablations.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

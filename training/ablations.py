@@ -95,13 +95,8 @@ def train(run: str, max_minutes: float) -> int:
            "--ckpt-every", "50", "--max-minutes", str(max_minutes), "--model", json.dumps(s["model"]),
            "--fwd2bot", json.dumps(switches(run))]
     print(f"{run}: training ({' '.join(cmd[1:])})", flush=True)
-    began = time.time()
     with open(folder / "train.out", "a") as out:
-        code = subprocess.call(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    timing = folder / "timing.json"
-    spent = json.loads(timing.read_text())["seconds"] if timing.exists() else 0.0
-    timing.write_text(json.dumps({"seconds": round(spent + time.time() - began, 1)}) + "\n")
-    return code
+        return subprocess.call(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
 def evaluate_run(run: str) -> None:

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ablations import MASKS, OUT, ROOT, ROWS, SETTINGS  # noqa: E402
 
 RESULTS = ROOT / "bench/results"
-RESUME = "nohup npm run ablations > training/runs/ablations/ablations.log 2>&1 &"
+RESUME = "nohup sh -c 'for i in 1 2 3 4 5 6; do npm run ablations; done' >> training/runs/ablations/ablations.log 2>&1 &"
 GROUPS = [("Table 5 — losses", ["loss-ar", "loss-disc", "loss-both", "loss-both-w0.03"]),
           ("Table 6 — adaptation", ["adapters-stage", "adapters-single", "full-finetune"]),
           ("Table 7 — double vs single forward", ["double-forward", "single-forward"]),
@@ -49,9 +49,13 @@ def training_summary(folder: Path) -> dict:
     last = lines[-4:]  # the last 100 steps (a line per 25)
     losses = {k: round(sum(l[k] for l in last if k in l) / max(1, sum(k in l for l in last)), 4)
               for k in ("ar_qa", "ar_caption", "disc") if any(k in l for l in last)}
-    timing = read(folder / "timing.json")
-    return {"steps": lines[-1]["step"] if lines else 0, "seconds": timing["seconds"] if timing else None,
-            "losses_last_100_steps": losses}
+    seconds, previous = 0.0, 0.0  # elapsed_s restarts at every resume: add up each sitting's last value
+    for line in lines:
+        if line["elapsed_s"] < previous:
+            seconds += previous
+        previous = line["elapsed_s"]
+    return {"steps": lines[-1]["step"] if lines else 0, "seconds_logged": round(seconds + previous),
+            "images_per_s_last": lines[-1]["images_per_s"] if lines else None, "losses_last_100_steps": losses}
 
 
 def trained_rows() -> dict:
