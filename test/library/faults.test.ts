@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Library, type LibraryOptions } from '../../main/library/library.ts';
+import { startServer } from '../../main/server/server.ts';
 import { writeSamples } from '../../world/samples.ts';
 import { packCopy, ROOT, tempDir, testPackDir } from '../helpers.ts';
 
@@ -158,6 +159,20 @@ test('HEIC: the thumbnail and the photo shown decode through the engine\'s HEIC 
     const shown = await library.photoFile(item.id);
     assert.equal(shown.type, 'image/jpeg');
     assert.deepEqual([...fs.readFileSync(shown.path).subarray(0, 3)], [0xff, 0xd8, 0xff]);
+    // The same over browser mode's routes (the thumbnail answered 404 "bad seek" before).
+    const server = await startServer({ library });
+    try {
+      const get = (kind: string) => fetch(`${server.url}/files/${kind}/${item.id}`, { headers: { Authorization: `Bearer ${server.token}` } });
+      const thumbRes = await get('thumb');
+      assert.equal(thumbRes.status, 200);
+      assert.equal(thumbRes.headers.get('content-type'), 'image/webp');
+      const photoRes = await get('photo');
+      assert.equal(photoRes.status, 200);
+      assert.equal(photoRes.headers.get('content-type'), 'image/jpeg');
+      assert.deepEqual([...new Uint8Array(await photoRes.arrayBuffer()).subarray(0, 3)], [0xff, 0xd8, 0xff]);
+    } finally {
+      await server.close();
+    }
   } finally {
     await library.close();
   }
