@@ -205,6 +205,13 @@ export function App() {
         </Banner>
       )}
 
+      {progress?.problem && view !== 'indexing' && (
+        <Banner kind="warning" title="Indexing paused" testId="indexing-problem-banner"
+          action={<button type="button" className="button small" onClick={() => setView('indexing')}>Show</button>}>
+          {progress.problem}
+        </Banner>
+      )}
+
       <main className="main" inert={viewer ? true : undefined}>{main}</main>
 
       {viewer && viewer.ids.length > 0 && (
