@@ -50,6 +50,8 @@ export const handlers = {
       library.photo(id);
       const answer = dontKnowAnswer(keyWords);
       onToken?.(answer);
+      // Transports post tokens in a later turn (IPC, WebSocket): let the text go out before the result, as a model's last token does.
+      await new Promise((done) => setImmediate(done));
       return { answer, unknownWords, fromModel: false };
     }
     return { answer: await library.ask(id, question, generation(budget, signal), onToken), unknownWords, fromModel: true };

@@ -68,7 +68,7 @@ test('caption and ask answer from the cached tokens', () => {
   const caption = glimpse(['caption', photoFile(1), '--budget', '8']);
   assert.equal(caption.status, 0, caption.stderr);
   assert.match(caption.stdout.trim(), /\w+ \w+/);
-  const ask = glimpse(['ask', photoFile(1), 'how many shapes are there?']);
+  const ask = glimpse(['ask', photoFile(1), 'how many objects are there?']);
   assert.equal(ask.status, 0, ask.stderr);
   assert.ok(ask.stdout.trim().length > 0);
 });

@@ -68,7 +68,7 @@ test('a call answers with a Reply whose error code survives the bridge', async (
 });
 
 test('ask streams its answer token by token over the bridge', async () => {
-  const { tokens, reply } = await streamed('ask', { id: photoId, question: 'How many shapes are there?', budget: 4 });
+  const { tokens, reply } = await streamed('ask', { id: photoId, question: 'How many objects are there?', budget: 4 });
   assert.equal(reply.ok, true);
   assert.ok(tokens.length > 0);
   assert.equal(tokens.join(''), (reply as { result: { answer: string } }).result.answer);
@@ -97,7 +97,7 @@ test('the renderer aborts ask with an AbortSignal that never crosses the bridge'
   early.abort();
   await assert.rejects(bridged.stream('ask', { id: photoId, question: 'What is there?' }, () => undefined, early.signal), (err: unknown) => isAbort(err));
   // And the bridge still works afterwards.
-  const again = await bridged.stream('ask', { id: photoId, question: 'How many shapes are there?' }, () => undefined);
+  const again = await bridged.stream('ask', { id: photoId, question: 'How many objects are there?' }, () => undefined);
   assert.ok(again.answer.length > 0);
 });
 
