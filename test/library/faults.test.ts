@@ -64,6 +64,32 @@ test('the engine process killed (SIGKILL) three times mid-index, twice in a row:
   }
 });
 
+test('a photo on which the engine process dies every time is the only one marked failed (engine-crashed); the rest index', async () => {
+  const photos = await photosIn('poison', 3);
+  const library = await open(path.join(tempDir('poison-lib'), 'library'), [path.dirname(testPackDir())]);
+  try {
+    // Stands in for a decoder crash: whenever the queue sends a batch led by the poison photo, the real engine process is SIGKILLed.
+    let poison: string | null = null;
+    let killing = false;
+    library.on('progress', (p) => {
+      if (p.state !== 'running' || p.current === null || killing) return;
+      poison ??= p.current;
+      if (p.current !== poison) return;
+      killing = true;
+      void library.engineInfo().then((i) => process.kill(i.pid, 'SIGKILL'), () => undefined).finally(() => { killing = false; });
+    });
+    library.addFolder(photos);
+    await library.settled();
+    const s = library.status();
+    assert.equal(s.indexing.problem, null, 'indexing did not pause: the engine answers without that photo');
+    assert.equal(s.counts.indexed, 2);
+    assert.deepEqual(library.errors().map((e) => [e.path, e.code]), [[poison, 'engine-crashed']]);
+    assert.match(library.errors()[0]?.message ?? '', /the engine process stopped every time it read this photo \(4 tries/);
+  } finally {
+    await library.close();
+  }
+});
+
 test('a pack whose pack.json disagrees with its graphs pauses indexing with the reason, blames no photo, and indexes once fixed', async () => {
   const root = tempDir('dims');
   const packs = path.join(root, 'packs');
