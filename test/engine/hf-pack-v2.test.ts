@@ -82,6 +82,9 @@ for (const f of FAMILIES) {
     const hits = (JSON.parse(search.stdout) as { hits: Array<{ path: string; score: number }> }).hits;
     assert.equal(hits.length, 4);
     assert.ok(hits.every((h) => Number.isFinite(h.score)));
+    // A BPE tokenizer has no unknown tokens: without a declared domain vocabulary no word is reported (docs/library.md).
+    const gibberish = JSON.parse(glimpse(['search', 'florp zintak', '--json'], f.id).stdout) as { unknownWords: string[] };
+    assert.deepEqual(gibberish.unknownWords, []);
     const photo = path.join(photos, ...sidecar.photos[1]!.path.split('/'));
     for (const args of [['caption', photo, '--budget', '4'], ['ask', photo, 'What colour is the star?']]) {
       const r = glimpse(args, f.id);
