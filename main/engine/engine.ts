@@ -1,7 +1,7 @@
 // The engine's operations, in process: what the engine host runs, and what tests
-// and benchmarks may call directly. Photos in, float16 tokens and embeddings out;
-// tokens in, streamed answers out.
-import { decodeFloat16, encodeFloat16 } from './float16.ts';
+// and benchmarks may call directly. Photos in, stored tokens (tokenCodec.ts: the
+// pack's encoding) and embeddings out; tokens in, streamed answers out.
+import { decodeTokens, encodeTokens, isTokenEncoding, TokenEncodingError, tokenBytes, type TokenEncoding } from './tokenCodec.ts';
 import { Fwd2BotModel, meanEmbedding, type GenerateOptions, type Generation, type RuntimeInfo, type RuntimeOptions } from './fwd2bot.ts';
 import type { ImageErrorCode } from './diagnose.ts';
 import { prepareImages } from './tensor.ts';
@@ -12,14 +12,21 @@ export interface EngineInfo extends RuntimeInfo {
   pid: number;
   dims: { hidden: number; summaryTokens: number; visionTokens: number };
   budgets: number[];
-  /** Bytes one photo's cached tokens take: 2 * K * d. */
+  /** How compressImages encodes tokens (pack.json cache.tokens). */
+  tokenEncoding: TokenEncoding;
+  /** Bytes one photo's cached tokens take in that encoding: 2*K*d (float16) or K*(d+4) (int8). */
   bytesPerPhoto: number;
   imageSize: number;
 }
 
 export type CompressResult =
-  | { ok: true; tokens: Uint8Array; embedding: Float32Array }
+  | { ok: true; tokens: Uint8Array; encoding: TokenEncoding; embedding: Float32Array }
   | { ok: false; error: { code: ImageErrorCode; message: string } };
+
+/** generate's options: which encoding the cached tokens are in (default: the pack's own). */
+export interface TokenGenerateOptions extends GenerateOptions {
+  encoding?: TokenEncoding;
+}
 
 export class BudgetError extends Error {
   override name = 'BudgetError';
@@ -43,7 +50,8 @@ export class Engine {
       pid: process.pid,
       dims: { hidden: m.dims.hidden, summaryTokens: m.summary.tokens, visionTokens: m.dims.vision_tokens },
       budgets: [...m.summary.budgets],
-      bytesPerPhoto: 2 * m.summary.tokens * m.dims.hidden,
+      tokenEncoding: this.model.pack.spec.tokenEncoding,
+      bytesPerPhoto: tokenBytes(this.model.pack.spec.tokenEncoding, m.summary.tokens, m.dims.hidden),
       imageSize: m.image.size,
     };
   }
@@ -57,7 +65,7 @@ export class Engine {
   }
 
   /**
-   * Each photo -> its K compressed tokens as float16 bytes (the stored form) and its
+   * Each photo -> its K compressed tokens in the pack's stored encoding and its
    * normalised retrieval embedding. A photo that cannot be read fails alone.
    */
   async compressImages(inputs: ReadonlyArray<string | Buffer>): Promise<CompressResult[]> {
@@ -75,9 +83,10 @@ export class Engine {
       good.forEach((i, b) => pixels.set((prepared[i] as { pixels: Float32Array }).pixels, b * per));
       const comp = await this.model.compressPixels(pixels, good.length);
       const rows = this.model.k * this.model.d;
+      const encoding = this.model.pack.spec.tokenEncoding;
       good.forEach((i, b) => {
         const tokens = comp.subarray(b * rows, (b + 1) * rows);
-        results[i] = { ok: true, tokens: encodeFloat16(tokens), embedding: meanEmbedding(tokens, this.model.d, this.model.k) };
+        results[i] = { ok: true, tokens: encodeTokens(tokens, this.model.d, encoding), encoding, embedding: meanEmbedding(tokens, this.model.d, this.model.k) };
       });
     }
     return results;
@@ -92,15 +101,22 @@ export class Engine {
     if (!budgets.includes(budget)) throw new BudgetError(`budget ${budget} is not valid for pack "${this.model.pack.id}": choose one of ${budgets.join(', ')}`);
   }
 
-  /** Answers from cached float16 tokens, using the first `budget` of them. */
-  async generate(tokens: Uint8Array, instruction: string, options: GenerateOptions = {}, onToken?: (text: string) => void): Promise<Generation> {
+  /** Answers from cached tokens (float16 or int8), using the first `budget` of them. */
+  async generate(tokens: Uint8Array, instruction: string, options: TokenGenerateOptions = {}, onToken?: (text: string) => void): Promise<Generation> {
     const d = this.model.d;
     const k = this.model.k;
-    if (tokens.length !== 2 * k * d) throw new BudgetError(`cached tokens are ${tokens.length} bytes; pack "${this.model.pack.id}" stores ${2 * k * d} (2*K*d)`);
-    const budget = options.budget ?? k;
+    const { encoding = this.model.pack.spec.tokenEncoding, ...rest } = options;
+    if (!isTokenEncoding(encoding)) throw new BudgetError(`cached tokens in encoding ${JSON.stringify(encoding)}: this Glimpse reads float16 and int8`);
+    const budget = rest.budget ?? k;
     this.checkBudget(budget);
-    const visual = decodeFloat16(tokens.subarray(0, 2 * budget * d));
-    return this.model.generate(visual, instruction, 'compressed', options, onToken);
+    let visual: Float32Array;
+    try {
+      visual = decodeTokens(tokens, encoding, k, d, budget);
+    } catch (err) {
+      if (err instanceof TokenEncodingError) throw new BudgetError(`pack "${this.model.pack.id}": ${err.message}`);
+      throw err;
+    }
+    return this.model.generate(visual, instruction, 'compressed', rest, onToken);
   }
 
   /** The uncompressed baseline: the photo's visual tokens straight into the base model. */

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { PACK_VERSIONS, resolveSpec, type ManifestView, type PackSpec } from './packSpec.ts';
+import { TOKEN_ENCODINGS } from './tokenCodec.ts';
 
 export const PACK_FORMAT = 'glimpse-model-pack';
 /** The newest format version this engine reads; every version in PACK_VERSIONS loads. */
@@ -56,6 +57,8 @@ export const PackSchema = z.object({
   parity: z.string(),
   evaluation: z.object({ split: z.string(), images: z.number(), scores: z.record(z.string(), z.unknown()) }).passthrough(),
   files: z.record(z.string(), z.object({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+  /** How the library stores compressed tokens (tokenCodec.ts); absent = DEFAULT_TOKEN_ENCODING. Any format version. */
+  cache: z.object({ tokens: z.enum(TOKEN_ENCODINGS) }).optional(),
 }).passthrough();
 
 export type PackManifest = z.infer<typeof PackSchema>;

@@ -5,6 +5,7 @@
 // the cache's key/value heads and the tokenizer's kind.
 import { z } from 'zod';
 import type { ImageSpec } from './tensor.ts';
+import { DEFAULT_TOKEN_ENCODING, type TokenEncoding } from './tokenCodec.ts';
 
 export const PACK_VERSIONS = [1, 2] as const;
 export type TokenizerKind = 'word-level' | 'bpe-metaspace' | 'bpe-byte-level';
@@ -35,6 +36,8 @@ export interface PackSpec {
   tokenizerKind: TokenizerKind;
   /** onnxruntime session config entries the graphs need (quantization.session_config), e.g. MatMulNBits' accuracy level. */
   sessionConfig: Record<string, string>;
+  /** How the library stores this pack's compressed tokens (pack.json cache.tokens). */
+  tokenEncoding: TokenEncoding;
 }
 
 const id = z.number().int().nonnegative();
@@ -69,6 +72,7 @@ export interface ManifestView {
   dims: { heads: number; hidden: number; head_dim: number; vocab_size: number };
   image: { size: number; mean: readonly [number, number, number]; std: readonly [number, number, number]; resize: string };
   special_tokens: Record<string, number | null>;
+  cache?: { tokens: TokenEncoding } | undefined;
 }
 
 /** Splits a version-2 generation template at `{image}`; a problem is thrown as a plain message. */
@@ -113,6 +117,7 @@ export function resolveSpec(m: ManifestView): PackSpec {
       image: { size: m.image.size, mean: m.image.mean, std: m.image.std, resize },
       tokenizerKind: 'word-level',
       sessionConfig: {},
+      tokenEncoding: m.cache?.tokens ?? DEFAULT_TOKEN_ENCODING,
     };
   }
   const parsed = V2.safeParse(m);
@@ -138,5 +143,6 @@ export function resolveSpec(m: ManifestView): PackSpec {
     },
     tokenizerKind: v2.tokenizer.kind,
     sessionConfig: { ...v2.quantization?.session_config },
+    tokenEncoding: m.cache?.tokens ?? DEFAULT_TOKEN_ENCODING,
   };
 }

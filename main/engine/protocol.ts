@@ -1,10 +1,10 @@
 // The one message contract between the engine client and the engine process, the
 // same over child_process (plain Node) and Electron's utilityProcess.
-import type { CompressResult, EngineInfo } from './engine.ts';
-import type { GenerateOptions, Generation, RuntimeOptions } from './fwd2bot.ts';
+import type { CompressResult, EngineInfo, TokenGenerateOptions } from './engine.ts';
+import type { Generation, RuntimeOptions } from './fwd2bot.ts';
 
 /** Generation options that cross the process boundary (a signal cannot; cancel does its job). */
-export type WireGenerateOptions = Omit<GenerateOptions, 'signal'>;
+export type WireGenerateOptions = Omit<TokenGenerateOptions, 'signal'>;
 
 export interface EngineOps {
   open: { args: { pack: string; options: RuntimeOptions }; result: EngineInfo };

@@ -1,6 +1,7 @@
 // The catalog layer, part 2: what each model pack keeps per photo, filed under the
 // pack's cache key (`id@revision`): compressed tokens and retrieval embeddings,
 // why a photo could not be indexed, captions, and the question history.
+import type { TokenEncoding } from '../engine/tokenCodec.ts';
 import { statements, type Db } from './db.ts';
 
 export interface PendingPhoto { photoId: number; path: string }
@@ -9,9 +10,12 @@ export interface Counts { photos: number; files: number; missing: number; indexe
 
 /** What the engine made of one photo, as the queue commits it. */
 export type Outcome =
-  | { photoId: number; path: string; tokens: Uint8Array; embedding: Float32Array }
+  | { photoId: number; path: string; tokens: Uint8Array; encoding: TokenEncoding; embedding: Float32Array }
   | { photoId: number; path: string; vanished: true }
   | { photoId: number; path: string; failed: { code: string; message: string } };
+
+/** One photo's stored tokens and how they are encoded. */
+export interface CachedTokens { bytes: Uint8Array; encoding: TokenEncoding }
 
 export interface QuestionRow { question: string; answer: string; budget: number; askedAt: string }
 
@@ -37,22 +41,27 @@ export class PackCache {
 
   /** One batch's results in one transaction: tokens stored, failures recorded, vanished files dropped. */
   commit(key: string, outcomes: readonly Outcome[]): void {
-    const storeTokens = this.sql('INSERT OR REPLACE INTO tokens (photo_id, pack_id, tokens, embedding) VALUES (?, ?, ?, ?)');
+    const storeTokens = this.sql('INSERT OR REPLACE INTO tokens (photo_id, pack_id, tokens, embedding, encoding) VALUES (?, ?, ?, ?, ?)');
     const storeFailure = this.sql('INSERT OR REPLACE INTO compress_errors (photo_id, pack_id, code, message) VALUES (?, ?, ?, ?)');
     const dropFile = this.sql('DELETE FROM files WHERE path = ?');
     this.db.transaction(() => {
       for (const o of outcomes) {
-        if ('tokens' in o) storeTokens.run(o.photoId, key, bytes(o.tokens), bytes(o.embedding));
+        if ('tokens' in o) storeTokens.run(o.photoId, key, bytes(o.tokens), bytes(o.embedding), o.encoding);
         else if ('vanished' in o) dropFile.run(o.path);
         else storeFailure.run(o.photoId, key, o.failed.code, o.failed.message);
       }
     })();
   }
 
-  /** The stored float16 tokens of one photo. */
-  tokens(photoId: number, key: string): Uint8Array | null {
-    const blob = this.sql('SELECT tokens FROM tokens WHERE photo_id = ? AND pack_id = ?').pluck().get(photoId, key) as Buffer | undefined;
-    return blob ? new Uint8Array(blob) : null;
+  /** The stored tokens of one photo, as they were written (float16 rows from before int8 stay float16). */
+  tokens(photoId: number, key: string): CachedTokens | null {
+    const row = this.sql('SELECT tokens, encoding FROM tokens WHERE photo_id = ? AND pack_id = ?').get(photoId, key) as { tokens: Buffer; encoding: TokenEncoding } | undefined;
+    return row ? { bytes: new Uint8Array(row.tokens), encoding: row.encoding } : null;
+  }
+
+  /** Bytes of cached tokens and embeddings filed under `key`: the pack's cache on disk, less SQLite's page overhead. */
+  cacheBytes(key: string): number {
+    return this.sql('SELECT COALESCE(SUM(length(tokens) + length(embedding)), 0) FROM tokens WHERE pack_id = ?').pluck().get(key) as number;
   }
 
   /** Every stored retrieval embedding of `key`, for the in-memory search index. */

@@ -82,6 +82,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX compress_errors_pack ON compress_errors(pack_id, photo_id);
   CREATE INDEX files_status_photo ON files(status, photo_id);
   `,
+  // Cached tokens in the pack's encoding (main/engine/tokenCodec.ts): every row written
+  // before this version is float16 and stays readable as such.
+  `
+  ALTER TABLE tokens ADD COLUMN encoding TEXT NOT NULL DEFAULT 'float16' CHECK (encoding IN ('float16', 'int8'));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -12,7 +12,7 @@ import { discoverPacks, type Pack } from '../engine/pack.ts';
 import { LibraryError } from './errors.ts';
 import { choosePacks, type PackChoice, type PackIssue } from './packChoice.ts';
 import { Catalog, type FolderRow, type PhotoInfo, type SearchFilter, type TimelineItem } from './catalog.ts';
-import { PackCache, type Counts, type QuestionRow } from './catalogPack.ts';
+import { PackCache, type CachedTokens, type Counts, type QuestionRow } from './catalogPack.ts';
 import { openDb, type Db } from './db.ts';
 import { IndexQueue, type IndexProgress, type RetryPolicy } from './queue.ts';
 import { scanFolder, syncFile } from './scan.ts';
@@ -352,7 +352,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     return row.photo_id;
   }
 
-  private cachedTokens(photoId: number, budget: number): Uint8Array {
+  private cachedTokens(photoId: number, budget: number): CachedTokens {
     const { pack } = this.serving;
     const tokens = this.cache.tokens(photoId, pack.cacheKey);
     if (!tokens) {
@@ -374,7 +374,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
       onToken?.(cached);
       return cached;
     }
-    const out = await engine.generate(tokens, pack.manifest.prompts.caption, { budget, maxNewTokens: 96, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
+    const out = await engine.generate(tokens.bytes, pack.manifest.prompts.caption, { budget, encoding: tokens.encoding, maxNewTokens: 96, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
     this.cache.storeCaption(photoId, pack.cacheKey, budget, out.text);
     return out.text;
   }
@@ -386,7 +386,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     const { pack, engine } = this.serving;
     const budget = options.budget ?? pack.manifest.summary.tokens;
     const tokens = this.cachedTokens(photoId, budget);
-    const out = await engine.generate(tokens, q, { budget, maxNewTokens: 48, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
+    const out = await engine.generate(tokens.bytes, q, { budget, encoding: tokens.encoding, maxNewTokens: 48, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
     // Cancelled while the last token was on its way: the asker has moved on, so the exchange is not kept.
     options.signal?.throwIfAborted();
     this.cache.storeAnswer(photoId, pack.cacheKey, budget, q, out.text);

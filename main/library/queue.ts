@@ -200,7 +200,7 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
 
 /** One engine result as the catalog records it. */
 function outcome(item: PendingPhoto, r: CompressResult | undefined): Outcome {
-  if (r?.ok) return { ...item, tokens: r.tokens, embedding: r.embedding };
+  if (r?.ok) return { ...item, tokens: r.tokens, encoding: r.encoding, embedding: r.embedding };
   // Vanished since it was listed: drop the file; the photo is pending again if another copy exists.
   if (r?.error.code === 'not-found') return { ...item, vanished: true };
   return { ...item, failed: { code: r?.error.code ?? 'unknown', message: r?.error.message ?? 'no result from the engine' } };

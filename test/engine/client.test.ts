@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { EngineClient, EngineCrashed } from '../../main/engine/client.ts';
 import { Engine } from '../../main/engine/engine.ts';
+import { tokenBytes } from '../../main/engine/tokenCodec.ts';
 import { writeSamples } from '../../world/samples.ts';
 import { tempDir, testPackDir } from '../helpers.ts';
 
@@ -31,7 +32,7 @@ test('the engine process reports its pack, provider and threads', async () => {
   const info = await client.info();
   assert.equal(info.provider, 'cpu');
   assert.deepEqual(info.threads, { intraOp: 1, interOp: 1, spinning: false });
-  assert.equal(info.bytesPerPhoto, 2 * info.dims.summaryTokens * info.dims.hidden);
+  assert.equal(info.bytesPerPhoto, tokenBytes(info.tokenEncoding, info.dims.summaryTokens, info.dims.hidden));
   assert.ok(typeof client.pid === 'number' && client.pid !== process.pid, 'runs in another process');
 });
 

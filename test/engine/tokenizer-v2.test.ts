@@ -42,7 +42,7 @@ function spec(f: (typeof FAMILIES)[number], image: number): PackSpec {
   return {
     version: 2, kvHeads: 1, specials: { bos: f.bos, eos: f.stops[0] as number, pad: 0, image, unk: null },
     chat: { form: 'text', bos: f.bos, head, tail }, bosInCompress: false, stopIds: f.stops, emptyText: 0,
-    image: { size: 1, mean: [0, 0, 0], std: [1, 1, 1], resize: 'fill' }, tokenizerKind: f.kind, sessionConfig: {},
+    image: { size: 1, mean: [0, 0, 0], std: [1, 1, 1], resize: 'fill' }, tokenizerKind: f.kind, sessionConfig: {}, tokenEncoding: 'int8',
   };
 }
 

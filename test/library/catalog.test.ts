@@ -43,7 +43,7 @@ test('photo info: indexed and failed for the pack asked about, in one batched lo
   try {
     const ids = ['h1', 'h2', 'h3'].map((h, i) => catalog.recordFile(a.id, `/photos/a/${i}.jpg`, identity(h)).photoId);
     cache.commit(KEY, [
-      { photoId: ids[0]!, path: '/photos/a/0.jpg', tokens: new Uint8Array(8), embedding: new Float32Array(2) },
+      { photoId: ids[0]!, path: '/photos/a/0.jpg', tokens: new Uint8Array(8), encoding: 'float16', embedding: new Float32Array(2) },
       { photoId: ids[1]!, path: '/photos/a/1.jpg', failed: { code: 'corrupt', message: 'damaged' } },
     ]);
     const infos = catalog.photos([ids[2]!, ids[0]!, 999, ids[1]!], KEY);

@@ -105,7 +105,7 @@ test('the purge of old revisions scans the caches only when the revision changed
     const catalog = new PackCache(db);
     const files = new Catalog(db);
     const photoId = files.recordFile(files.addFolder('/p').id, '/p/1.jpg', { hash: 'h', size: 1, mtimeMs: 1, width: null, height: null, takenAt: null }).photoId;
-    const store = (key: string) => catalog.commit(key, [{ photoId, path: '/p/1.jpg', tokens: new Uint8Array(4), embedding: new Float32Array(2) }]);
+    const store = (key: string) => catalog.commit(key, [{ photoId, path: '/p/1.jpg', tokens: new Uint8Array(4), encoding: 'int8', embedding: new Float32Array(2) }]);
     store('pack-a@old');
     store('pack-ab@other'); // another pack whose id starts with "pack-a"
     assert.equal(catalog.forgetOtherRevisions('pack-a', 'pack-a@new'), 1, 'the old revision is dropped, the other pack kept');
