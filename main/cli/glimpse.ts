@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ApiError } from '../api/contract.ts';
 import { Api } from '../api/dispatch.ts';
 import { Library, LibraryError } from '../library/library.ts';
+import { formatEta, formatRate } from '../../renderer/src/format.ts';
 import { BUNDLED_PACKS, defaultLibrary } from './paths.ts';
 
 const USAGE = `Usage: glimpse <command> [options]
@@ -138,6 +139,11 @@ async function main(argv: string[]): Promise<number> {
         else {
           console.log(`library ${s.dir}, pack ${s.pack}`);
           console.log(`${s.counts.photos} photos in ${s.counts.files} files; ${s.counts.indexed} indexed, ${s.counts.pending} pending, ${s.counts.failed} failed, ${s.counts.missing} files missing`);
+          // The rate measured while indexing with this pack (this session's, else the last one's).
+          if (s.counts.pending > 0) {
+            console.log(s.indexing.etaSeconds === null ? 'time left: not measured yet (the first photos give the rate)'
+              : `time left: about ${formatEta(s.indexing.etaSeconds)} for ${s.counts.pending} photos at ${formatRate(s.indexing.rate)} (measured)`);
+          }
           for (const f of s.folders) console.log(`  ${f.path}: ${f.files} files${f.available ? '' : ' (not available)'}`);
           if (s.indexing.problem) console.log(s.indexing.problem);
           if (s.packIssue) console.log(`model pack "${s.packIssue.pack}" is broken (${s.packIssue.error}); using "${s.packIssue.usingInstead}" instead`);

@@ -17,6 +17,16 @@ export type Outcome =
 /** One photo's stored tokens and how they are encoded. */
 export interface CachedTokens { bytes: Uint8Array; encoding: TokenEncoding }
 
+/** What Settings shows about the active pack. */
+export interface PackFootprint {
+  /** The pack's files on disk. */
+  packBytes: number;
+  /** Its cached tokens and embeddings in the catalog. */
+  cacheBytes: number;
+  /** Indexing speed last measured with it; null before it indexed anything. */
+  photosPerSecond: number | null;
+}
+
 export interface QuestionRow { question: string; answer: string; budget: number; askedAt: string }
 
 const bytes = (a: Uint8Array | Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -39,8 +49,9 @@ export class PackCache {
       ORDER BY p.id LIMIT @limit`).all({ key, limit }) as PendingPhoto[];
   }
 
-  /** One batch's results in one transaction: tokens stored, failures recorded, vanished files dropped. */
-  commit(key: string, outcomes: readonly Outcome[]): void {
+  /** One batch's results in one transaction: tokens stored, failures recorded, vanished files dropped,
+   * and the indexing rate measured so far (photos per second), kept for ETAs in later sessions. */
+  commit(key: string, outcomes: readonly Outcome[], photosPerSecond?: number): void {
     const storeTokens = this.sql('INSERT OR REPLACE INTO tokens (photo_id, pack_id, tokens, embedding, encoding) VALUES (?, ?, ?, ?, ?)');
     const storeFailure = this.sql('INSERT OR REPLACE INTO compress_errors (photo_id, pack_id, code, message) VALUES (?, ?, ?, ?)');
     const dropFile = this.sql('DELETE FROM files WHERE path = ?');
@@ -50,7 +61,19 @@ export class PackCache {
         else if ('vanished' in o) dropFile.run(o.path);
         else storeFailure.run(o.photoId, key, o.failed.code, o.failed.message);
       }
+      if (photosPerSecond !== undefined && photosPerSecond > 0) this.setSetting(`rate:${key}`, String(photosPerSecond));
     })();
+  }
+
+  /** The last indexing rate measured for `key` (photos per second, smoothed), in any session; null before the first batch. */
+  measuredRate(key: string): number | null {
+    const value = this.sql('SELECT value FROM settings WHERE key = ?').pluck().get(`rate:${key}`) as string | undefined;
+    const rate = value === undefined ? NaN : Number(value);
+    return Number.isFinite(rate) && rate > 0 ? rate : null;
+  }
+
+  private setSetting(key: string, value: string): void {
+    this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** The stored tokens of one photo, as they were written (float16 rows from before int8 stay float16). */
@@ -141,7 +164,7 @@ export class PackCache {
         dropped += this.sql(`DELETE FROM ${table} WHERE (pack_id = ? OR substr(pack_id, 1, ?) = ?) AND pack_id != ?`)
           .run(id, id.length + 1, `${id}@`, cacheKey).changes;
       }
-      this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(setting, cacheKey);
+      this.setSetting(setting, cacheKey);
     })();
     return dropped;
   }

@@ -12,7 +12,7 @@ import { discoverPacks, type Pack } from '../engine/pack.ts';
 import { LibraryError } from './errors.ts';
 import { choosePacks, type PackChoice, type PackIssue } from './packChoice.ts';
 import { Catalog, type FolderRow, type PhotoInfo, type SearchFilter, type TimelineItem } from './catalog.ts';
-import { PackCache, type CachedTokens, type Counts, type QuestionRow } from './catalogPack.ts';
+import { PackCache, type CachedTokens, type Counts, type PackFootprint, type QuestionRow } from './catalogPack.ts';
 import { openDb, type Db } from './db.ts';
 import { IndexQueue, type IndexProgress, type RetryPolicy } from './queue.ts';
 import { scanFolder, syncFile } from './scan.ts';
@@ -225,8 +225,15 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     }
   }
 
-  async engineInfo(): Promise<EngineInfo> {
-    return this.serving.engine.info();
+  /** The engine, and the active pack's size, its cache on disk and its measured indexing speed (Settings shows them). */
+  async engineInfo(): Promise<EngineInfo & PackFootprint> {
+    const { pack, engine } = this.serving;
+    return {
+      ...await engine.info(),
+      packBytes: Object.values(pack.manifest.files).reduce((sum, f) => sum + f.bytes, 0),
+      cacheBytes: this.cache.cacheBytes(pack.cacheKey),
+      photosPerSecond: this.cache.measuredRate(pack.cacheKey),
+    };
   }
 
   folders(): FolderRow[] {

@@ -29,7 +29,7 @@ export interface IndexProgress {
   /** done + still pending. */
   total: number;
   failed: number;
-  /** Photos per second, smoothed. */
+  /** Photos per second, smoothed: this session's, or before its first batch the rate last measured for the pack (0 if never). */
   rate: number;
   etaSeconds: number | null;
   current: string | null;
@@ -66,9 +66,10 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
 
   /** `pending` when the caller has just counted (status does), saving a second count. */
   progress(pending = this.cache.counts(this.cacheKey).pending): IndexProgress {
+    const rate = this.rate > 0 ? this.rate : this.cache.measuredRate(this.cacheKey) ?? 0;
     return {
       state: this.state, packId: this.packId, done: this.done, total: this.done + pending, failed: this.failed,
-      rate: this.rate, etaSeconds: this.rate > 0 ? pending / this.rate : null, current: this.current, problem: this.problem,
+      rate, etaSeconds: rate > 0 ? pending / rate : null, current: this.current, problem: this.problem,
     };
   }
 
@@ -146,16 +147,16 @@ export class IndexQueue extends EventEmitter<{ progress: [IndexProgress]; idle: 
         return;
       }
       faults = 0;
-      this.commit(batch.map((item, i) => outcome(item, results[i])));
-      if (size === 1 && --singlesLeft <= 0) size = this.batchSize;
       const seconds = Math.max(1e-3, (Date.now() - started) / 1000);
       const instant = batch.length / seconds;
       this.rate = this.rate === 0 ? instant : 0.8 * this.rate + 0.2 * instant;
+      this.commit(batch.map((item, i) => outcome(item, results[i])), this.rate);
+      if (size === 1 && --singlesLeft <= 0) size = this.batchSize;
     }
   }
 
-  private commit(outcomes: Outcome[]): void {
-    this.cache.commit(this.cacheKey, outcomes);
+  private commit(outcomes: Outcome[], photosPerSecond?: number): void {
+    this.cache.commit(this.cacheKey, outcomes, photosPerSecond);
     for (const o of outcomes) {
       if ('vanished' in o) continue;
       this.done++;

@@ -97,7 +97,8 @@ export function IndexingPanel({ progress, status, version }: { progress: Progres
         <ProgressBar progress={progress} status={status} />
         <dl className="stats">
           <div><dt>Rate</dt><dd data-testid="indexing-rate">{running ? formatRate(progress.rate) : '—'}</dd></div>
-          <div><dt>Time left</dt><dd data-testid="indexing-eta">{running ? formatEta(progress.etaSeconds) : '—'}</dd></div>
+          {/* From the rate measured with this pack, also before this session's first batch (a paused or waiting queue). */}
+          <div><dt>Time left</dt><dd data-testid="indexing-eta">{running || (counts?.pending ?? 0) > 0 ? formatEta(progress.etaSeconds) : '—'}</dd></div>
           <div><dt>Indexed</dt><dd>{counts?.indexed.toLocaleString('en') ?? '—'}</dd></div>
           <div><dt>Waiting</dt><dd>{(progress.state !== 'idle' ? progress.total - progress.done : counts?.pending)?.toLocaleString('en') ?? '—'}</dd></div>
           <div><dt>Failed</dt><dd data-testid="indexing-failed">{counts?.failed.toLocaleString('en') ?? '—'}</dd></div>

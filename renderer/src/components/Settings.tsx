@@ -2,7 +2,7 @@
 // engine runs (execution provider, threads). Also the theme.
 import { useEffect, useState } from 'react';
 import { api, describeError, type Results } from '../api.ts';
-import { formatBytes, plural } from '../format.ts';
+import { formatBytes, formatRate, plural } from '../format.ts';
 import type { ThemeChoice } from '../theme.ts';
 import type { Status } from '../useLibrary.ts';
 import { AddFolderForm } from './AddFolderForm.tsx';
@@ -91,7 +91,10 @@ export function Settings({ status, engine, engineError, theme, onTheme, onChange
             <div><dt>Execution provider</dt><dd data-testid="engine-provider">{engine.provider}</dd></div>
             <div><dt>Threads</dt><dd data-testid="engine-threads">{engine.threads.intraOp} intra-op · {engine.threads.interOp} inter-op{engine.threads.spinning ? ' · spinning' : ''}</dd></div>
             <div><dt>Tokens per photo</dt><dd>{engine.dims.summaryTokens} (budgets {engine.budgets.join(', ')})</dd></div>
-            <div><dt>Stored per photo</dt><dd>{formatBytes(engine.bytesPerPhoto)}</dd></div>
+            <div><dt>Stored per photo</dt><dd data-testid="engine-bytes-per-photo">{formatBytes(engine.bytesPerPhoto)} ({engine.tokenEncoding})</dd></div>
+            <div><dt>Pack size</dt><dd data-testid="pack-bytes">{formatBytes(engine.packBytes)}</dd></div>
+            <div><dt>Its cache on disk</dt><dd data-testid="cache-bytes">{formatBytes(engine.cacheBytes)}</dd></div>
+            <div><dt>Measured speed</dt><dd data-testid="pack-speed">{engine.photosPerSecond === null ? 'not measured yet' : formatRate(engine.photosPerSecond)}</dd></div>
           </dl>
           {engine.tried.some((t) => t.error) && (
             <details className="tried">
