@@ -90,6 +90,7 @@ try {
     searchScaling: scaling,
     storage: {
       tokenBytesPerPhoto: info.bytesPerPhoto,
+      tokenEncoding: info.tokenEncoding,
       embeddingBytesPerPhoto: 4 * d,
       catalogBytesPerPhoto: Math.round(dbBytes / Math.max(1, counts.indexed)),
       allVisualTokensFloat16BytesPerPhoto: 2 * info.dims.visionTokens * d,

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { realSizeSections } from './reportRealSize.ts';
 
 const dir = path.resolve(import.meta.dirname, 'results');
 const read = (name: string) => {
@@ -94,8 +95,9 @@ md.push(`- Text query embedding: ${engine.textEmbeddingMs.toFixed(1)} ms. Search
 md.push(`- Decode: ${engine.decodeMsPerToken.map((t: any) => `${t.msPerToken.toFixed(2)} ms/token (${t.threads} thread${t.threads > 1 ? 's' : ''}, spinning ${t.spinning ? 'on' : 'off'})`).join(', ')}.`);
 md.push(`- Indexing end to end: ${library.indexing.photosPerSecond.toFixed(1)} photos/s (${library.indexing.photos} sample photos).`);
 md.push(`- Search scan: ${library.searchScaling.map((s: any) => `${s.photos.toLocaleString('en')} photos ${s.inMemoryMs.toFixed(2)} ms (sqlite-vec ${s.sqliteVecMs.toFixed(2)} ms)`).join('; ')}.`);
-md.push(`- Storage per photo: cached tokens ${library.storage.tokenBytesPerPhoto} B (float16) vs ${library.storage.allVisualTokensFloat16BytesPerPhoto} B for all visual tokens (${(library.storage.allVisualTokensFloat16BytesPerPhoto / library.storage.tokenBytesPerPhoto).toFixed(1)}×); whole catalog ${library.storage.catalogBytesPerPhoto} B per photo. int8 storage is not supported yet.`);
+md.push(`- Storage per photo: cached tokens ${library.storage.tokenBytesPerPhoto} B (${library.storage.tokenEncoding ?? 'float16'}) vs ${library.storage.allVisualTokensFloat16BytesPerPhoto} B for all visual tokens (${(library.storage.allVisualTokensFloat16BytesPerPhoto / library.storage.tokenBytesPerPhoto).toFixed(1)}×); whole catalog ${library.storage.catalogBytesPerPhoto} B per photo; float16 vs int8 quality below.`);
 md.push('', '![Answer latency vs budget](latency-vs-budget.png)', '');
+md.push(...realSizeSections(dir));
 // The Ablations section is written by training/ablations_report.py (npm run ablations); kept on a rerun.
 const ablations = path.join(dir, 'ablations.md');
 if (fs.existsSync(ablations)) md.push(fs.readFileSync(ablations, 'utf8').trimEnd(), '');
