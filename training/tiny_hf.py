@@ -21,7 +21,7 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -218,8 +218,10 @@ def pretrain(folder: Path, llava_json: str, images: str, captions: str, steps: i
     write_weights(model, meta.family, folder)
 
 
-def write_family(out: Path, family: str, words: Sequence[str], seed: int) -> Path:
+def write_family(out: Path, family: str, words: Sequence[str], seed: int, text_overrides: Optional[dict] = None) -> Path:
+    """text_overrides: text_config fields over the tiny ones (real_size.py: kv heads, the real vocabulary size)."""
     out.mkdir(parents=True, exist_ok=True)
+    side = TINY_VISION["image_size"]
     if family == "llava":
         tok, tok_config = llama_tokenizer(words)
         image_id, pad_id = (t["id"] for t in tok["added_tokens"][3:5])
@@ -233,10 +235,10 @@ def write_family(out: Path, family: str, words: Sequence[str], seed: int) -> Pat
                                     "layer_norm_eps": 1e-05, **TINY_VISION},
                   "vision_feature_layer": -2, "vision_feature_select_strategy": "default", "vocab_size": vocab,
                   "torch_dtype": "float16", "transformers_version": "4.45.0"}
-        pre = {"crop_size": {"height": 84, "width": 84}, "do_center_crop": True, "do_convert_rgb": True, "do_normalize": True,
+        pre = {"crop_size": {"height": side, "width": side}, "do_center_crop": True, "do_convert_rgb": True, "do_normalize": True,
                "do_rescale": True, "do_resize": True, "image_mean": list(CLIP_MEAN), "image_std": list(CLIP_STD),
                "image_processor_type": "CLIPImageProcessor", "processor_class": "LlavaProcessor", "resample": 3,
-               "rescale_factor": 1 / 255, "size": {"shortest_edge": 84}}
+               "rescale_factor": 1 / 255, "size": {"shortest_edge": side}}
     else:
         tok, tok_config = qwen2_tokenizer(words)
         image_id, video_id = (t["id"] for t in tok["added_tokens"][3:5])
@@ -244,7 +246,7 @@ def write_family(out: Path, family: str, words: Sequence[str], seed: int) -> Pat
         config = {"architectures": ["LlavaOnevisionForConditionalGeneration"], "image_token_index": image_id,
                   "video_token_index": video_id, "model_type": "llava_onevision", "projector_hidden_act": "gelu",
                   "use_image_newline_parameter": True, "vision_aspect_ratio": "anyres_max_9",
-                  "image_grid_pinpoints": [[84, 84], [84, 168], [168, 84], [168, 168]],
+                  "image_grid_pinpoints": [[side, side], [side, 2 * side], [2 * side, side], [2 * side, 2 * side]],
                   "text_config": {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_act": "silu",
                                   "num_key_value_heads": 2, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
                                   "tie_word_embeddings": True, "use_sliding_window": False, "torch_dtype": "bfloat16",
@@ -256,7 +258,11 @@ def write_family(out: Path, family: str, words: Sequence[str], seed: int) -> Pat
         pre = {"do_convert_rgb": True, "do_normalize": True, "do_pad": True, "do_rescale": True, "do_resize": True,
                "image_grid_pinpoints": config["image_grid_pinpoints"], "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
                "image_processor_type": "LlavaOnevisionImageProcessor", "processor_class": "LlavaOnevisionProcessor",
-               "resample": 3, "rescale_factor": 1 / 255, "size": {"height": 84, "width": 84}}
+               "resample": 3, "rescale_factor": 1 / 255, "size": {"height": side, "width": side}}
+    if text_overrides:
+        config["text_config"].update(text_overrides)
+        if "vocab_size" in config and "vocab_size" in text_overrides:
+            config["vocab_size"] = text_overrides["vocab_size"]
     torch.manual_seed(seed)
     _, cfg = model_config(config)
     model = Glimpse(cfg)  # norms 1, weights N(0, 0.02) as transformers initialises them
