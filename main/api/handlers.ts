@@ -34,7 +34,7 @@ export const handlers = {
   },
   search: async ({ text, ...options }, { library }) => {
     const language = packLanguage(library.pack);
-    const hits = await library.search(text, options);
+    const hits = await library.search(language.rewrite(text), options);
     return { hits, ...judgeSearch(language, text, hits[0]?.score ?? null) };
   },
   photo: async ({ id }, { library }) => library.photo(id),
@@ -54,7 +54,8 @@ export const handlers = {
       await new Promise((done) => setImmediate(done));
       return { answer, unknownWords, fromModel: false };
     }
-    return { answer: await library.ask(id, question, generation(budget, signal), onToken), unknownWords, fromModel: true };
+    const asked = { ...generation(budget, signal), modelReads: language.rewrite(question) };
+    return { answer: await library.ask(id, question, asked, onToken), unknownWords, fromModel: true };
   },
   history: async ({ id }, { library }) => library.history(id),
   errors: async (_input, { library }) => library.errors(),

@@ -387,13 +387,14 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   }
 
   /** Answers a question from the cached tokens, streaming; the exchange is kept. */
-  async ask(photoId: number, question: string, options: { budget?: number; signal?: AbortSignal } = {}, onToken?: (t: string) => void): Promise<string> {
+  async ask(photoId: number, question: string, options: { budget?: number; signal?: AbortSignal; modelReads?: string } = {}, onToken?: (t: string) => void): Promise<string> {
     const q = question.trim();
     if (q.length === 0) throw new LibraryError('invalid', 'the question is empty');
     const { pack, engine } = this.serving;
     const budget = options.budget ?? pack.manifest.summary.tokens;
     const tokens = this.cachedTokens(photoId, budget);
-    const out = await engine.generate(tokens.bytes, q, { budget, encoding: tokens.encoding, maxNewTokens: 48, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
+    // The model may read the question reworded into its own words (pack.json domain.aliases); the asker's wording is what is kept.
+    const out = await engine.generate(tokens.bytes, options.modelReads?.trim() || q, { budget, encoding: tokens.encoding, maxNewTokens: 48, ...(options.signal ? { signal: options.signal } : {}) }, onToken);
     // Cancelled while the last token was on its way: the asker has moved on, so the exchange is not kept.
     options.signal?.throwIfAborted();
     this.cache.storeAnswer(photoId, pack.cacheKey, budget, q, out.text);

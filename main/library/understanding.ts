@@ -17,6 +17,9 @@ const Domain = z.object({
   description: z.string().min(1),
   /** Words the model was trained on. A BPE tokenizer has no unknown tokens, so without this list nothing is reported for it. */
   vocabulary: z.array(z.string()).optional(),
+  /** Words people type mapped to the word the model was trained on ("color" -> "colour", "tiny" -> "small"):
+   * rewritten before the model reads a query or question, so a spelling or synonym is understood, not reported. */
+  aliases: z.record(z.string().regex(/^[\p{L}\p{N}']+$/u), z.string().regex(/^[\p{L}\p{N}']+$/u)).optional(),
 });
 const Retrieval = z.object({ noMatchBelow: z.number().min(-1).max(1) }).passthrough();
 const Understanding = z.object({ domain: Domain.optional(), retrieval: Retrieval.optional() }).passthrough();
@@ -44,13 +47,26 @@ export class PackLanguage {
   /** The calibrated cosine below which a search's best hit is not a good match; null when the pack has none. */
   readonly noMatchBelow: number | null;
   private readonly known: (word: string) => boolean;
+  private readonly aliases: ReadonlyMap<string, string>;
 
   constructor(pack: Pack) {
     const parsed = Understanding.safeParse(pack.manifest);
     const extra = parsed.success ? parsed.data : {};
     this.domain = extra.domain ?? null;
     this.noMatchBelow = extra.retrieval?.noMatchBelow ?? null;
-    this.known = knownWordTest(pack, this.domain);
+    const inVocabulary = knownWordTest(pack, this.domain);
+    this.aliases = new Map(Object.entries(this.domain?.aliases ?? {}).map(([from, to]) => [from.toLowerCase(), to.toLowerCase()]));
+    for (const [from, to] of this.aliases) {
+      // An alias to a word the model does not know would hide an unknown word: refuse the pack's table, loudly.
+      if (!inVocabulary(to)) throw new Error(`pack "${pack.id}": pack.json domain.aliases maps "${from}" to "${to}", which its tokenizer does not know`);
+    }
+    this.known = (word) => inVocabulary(word) || this.aliases.has(word);
+  }
+
+  /** The text as the model should read it: each aliased word replaced by the word the model was trained on. */
+  rewrite(text: string): string {
+    if (this.aliases.size === 0) return text;
+    return text.normalize('NFKC').replace(WORD, (raw) => this.aliases.get(raw.toLowerCase().replace(/’/g, "'")) ?? raw);
   }
 
   /** The words of `text` the pack does not know, lower-cased, each once, in order. */

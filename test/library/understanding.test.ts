@@ -20,6 +20,9 @@ const packDir = testPackDir();
 const tokenizerJson = JSON.parse(fs.readFileSync(path.join(packDir, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
 /** The vocabulary read straight from tokenizer.json: the independent truth the reports are checked against. */
 const VOCAB = new Set(Object.keys(tokenizerJson.model.vocab).filter((w) => /^[a-z0-9]+$/.test(w)));
+/** Words the pack maps onto its own (pack.json domain.aliases: "color" -> "colour"): understood, so never reported. */
+const ALIASES = (JSON.parse(fs.readFileSync(path.join(packDir, 'pack.json'), 'utf8')) as { domain?: { aliases?: Record<string, string> } }).domain?.aliases ?? {};
+for (const word of Object.keys(ALIASES)) VOCAB.add(word);
 const KNOWN = [...VOCAB].filter((w) => /[a-z]/.test(w));
 /** Real English words; those outside the pack's vocabulary are the unknown ones. */
 const ENGLISH = ('dog cat cats my your birthday party car tree house mountain river friend family wedding sunset beer pizza bicycle phone '
@@ -162,4 +165,21 @@ test('adding a user\'s own folder says once that the shapes pack does not apply;
   assert.match(first.notice ?? '', /docs\/real-models\.md/);
   assert.equal((await api.call('addFolder', { path: mine })).notice, null, 'said once, not again for the same folder');
   assert.equal((await api.call('addFolder', { path: path.join(root, 'samples', 'photos') })).notice, null, 'never for the sample library');
+});
+
+test('aliases: a US spelling or a synonym the pack maps is understood, rewritten for the model, and a bad table is refused', () => {
+  const language = new PackLanguage(loadPack(packDir, { verifyHashes: false }));
+  const vocab = new Set(Object.keys(tokenizerJson.model.vocab));
+  for (const [from, to] of Object.entries(ALIASES)) {
+    assert.ok(vocab.has(to), `alias target ${to} is in the tokenizer`);
+    assert.deepEqual(language.unknownWords(`What ${from.toUpperCase()} is the star?`), [], from);
+  }
+  if ('color' in ALIASES) {
+    assert.equal(language.rewrite('What COLOR is the star at the center?'), `What ${ALIASES.color} is the star at the ${ALIASES.center ?? 'center'}?`);
+    assert.deepEqual(language.keyWords(language.unknownWords('what color is my star?')), []);
+  }
+  assert.equal(language.rewrite('a dog on the beach'), 'a dog on the beach', 'words without an alias stay as typed');
+  const packs = tempDir('aliases');
+  const broken = packCopy(packs, 'bad-alias', (m) => { m.domain = { kind: 'shapes-world', description: 'x', aliases: { colour: 'kolor' } }; });
+  assert.throws(() => new PackLanguage(loadPack(broken, { verifyHashes: false })), /domain\.aliases maps "colour" to "kolor", which its tokenizer does not know/);
 });
