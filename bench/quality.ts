@@ -10,47 +10,21 @@ import { parseArgs } from 'node:util';
 import { generationPrompt } from '../main/engine/chatTemplate.ts';
 import { Fwd2BotModel, meanEmbedding } from '../main/engine/fwd2bot.ts';
 import { loadPack } from '../main/engine/pack.ts';
-import { writeDataset } from '../world/dataset.ts';
 import { captionScores, compositionalAccuracy, qaAccuracy, retrievalRecall } from '../world/score.ts';
 import type { SceneGraph } from '../world/scene.ts';
+import { openTestSplit } from './testSplit.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string' }, json: { type: 'boolean' }, data: { type: 'string' }, pack: { type: 'string' } } });
 const root = path.resolve(import.meta.dirname, '..');
 const dataDir = values.data ?? path.join(root, 'data', 'test');
 const packDir = values.pack ?? path.join(root, 'models', 'shapes-tiny');
 
-interface Record_ {
-  graph: SceneGraph;
-  captions: Array<{ text: string; heldOut: boolean }>;
-  questions: Array<{ type: string; question: string; answer: string; heldOut: boolean }>;
-  probes: Array<{ category: string; positive: string; negative: string }>;
-}
-
-if (!fs.existsSync(path.join(dataDir, 'manifest.json'))) {
-  // The same test split training evaluates on (seed 0), made here on a clean checkout.
-  console.log(`making the test split in ${dataDir}`);
-  await writeDataset({ split: 'test', count: 2000, seed: 0, size: 64, out: dataDir });
-}
-const manifest = JSON.parse(fs.readFileSync(path.join(dataDir, 'manifest.json'), 'utf8'));
-const images = Math.min(Number(values.images ?? 100), manifest.count);
-const records = fs.readFileSync(path.join(dataDir, 'scenes.jsonl'), 'utf8').split('\n').slice(0, images).map((l) => JSON.parse(l) as Record_);
-const pixelsU8 = fs.readFileSync(path.join(dataDir, 'images.u8'));
 const model = await Fwd2BotModel.load(loadPack(packDir), { providers: ['cpu'] });
 const m = model.pack.manifest;
 const d = model.d;
-const size = m.image.size;
-if (manifest.size !== size) throw new Error(`test split images are ${manifest.size} px, the pack wants ${size}`);
+const { scenes: records, pixelsOf } = await openTestSplit(dataDir, Number(values.images ?? 100), m.image);
+const images = records.length;
 const side = Math.round(Math.sqrt(m.dims.vision_tokens));
-
-function pixelsOf(i: number): Float32Array {
-  const frame = size * size * 3;
-  const src = pixelsU8.subarray(i * frame, (i + 1) * frame);
-  const out = new Float32Array(frame);
-  for (let c = 0; c < 3; c++) {
-    for (let p = 0; p < size * size; p++) out[c * size * size + p] = ((src[p * 3 + c] as number) / 255 - (m.image.mean[c] as number)) / (m.image.std[c] as number);
-  }
-  return out;
-}
 
 /** Average pooling of the side x side grid down to `budget` tokens (a rows x cols grid). */
 function poolTokens(tokens: Float32Array, budget: number): Float32Array {

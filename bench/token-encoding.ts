@@ -10,10 +10,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Fwd2BotModel, meanEmbedding } from '../main/engine/fwd2bot.ts';
 import { loadPack } from '../main/engine/pack.ts';
-import { decodeTokens, encodeTokens, TOKEN_ENCODINGS, type TokenEncoding } from '../main/engine/tokenCodec.ts';
-import { quantizeRow } from '../main/engine/tokenCodec.ts';
-import { writeDataset } from '../world/dataset.ts';
+import { decodeTokens, encodeTokens, quantizeRow, TOKEN_ENCODINGS, type TokenEncoding } from '../main/engine/tokenCodec.ts';
 import { captionScores, qaAccuracy, retrievalRecall } from '../world/score.ts';
+import { openTestSplit } from './testSplit.ts';
 import type { SceneGraph } from '../world/scene.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string' }, json: { type: 'boolean' }, data: { type: 'string' }, pack: { type: 'string' } } });
@@ -21,35 +20,11 @@ const root = path.resolve(import.meta.dirname, '..');
 const dataDir = values.data ?? path.join(root, 'data', 'test');
 const packDir = values.pack ?? path.join(root, 'models', 'shapes-tiny');
 
-interface Scene {
-  graph: SceneGraph;
-  captions: Array<{ text: string; heldOut: boolean }>;
-  questions: Array<{ type: string; question: string; answer: string; heldOut: boolean }>;
-}
-
-if (!fs.existsSync(path.join(dataDir, 'manifest.json'))) {
-  console.log(`making the test split in ${dataDir}`);
-  await writeDataset({ split: 'test', count: 2000, seed: 0, size: 64, out: dataDir });
-}
-const manifest = JSON.parse(fs.readFileSync(path.join(dataDir, 'manifest.json'), 'utf8'));
-const images = Math.min(Number(values.images ?? 100), manifest.count);
-const scenes = fs.readFileSync(path.join(dataDir, 'scenes.jsonl'), 'utf8').split('\n').slice(0, images).map((l) => JSON.parse(l) as Scene);
 const model = await Fwd2BotModel.load(loadPack(packDir), { providers: ['cpu'] });
 const m = model.pack.manifest;
 const { d, k } = model;
-const size = m.image.size;
-if (manifest.size !== size) throw new Error(`test split images are ${manifest.size} px, the pack wants ${size}`);
-const u8 = fs.readFileSync(path.join(dataDir, 'images.u8'));
-
-/** The split's raw RGB frame i, normalised as in training and bench/quality.ts. */
-function pixelsOf(i: number): Float32Array {
-  const src = u8.subarray(i * size * size * 3, (i + 1) * size * size * 3);
-  const out = new Float32Array(size * size * 3);
-  for (let c = 0; c < 3; c++) {
-    for (let p = 0; p < size * size; p++) out[c * size * size + p] = ((src[p * 3 + c] as number) / 255 - (m.image.mean[c] as number)) / (m.image.std[c] as number);
-  }
-  return out;
-}
+const { scenes, pixelsOf } = await openTestSplit(dataDir, Number(values.images ?? 100), m.image);
+const images = scenes.length;
 
 const began = performance.now();
 const compressed: Float32Array[] = [];
