@@ -59,9 +59,47 @@ export const PackSchema = z.object({
   files: z.record(z.string(), z.object({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
   /** How the library stores compressed tokens (tokenCodec.ts); absent = DEFAULT_TOKEN_ENCODING. Any format version. */
   cache: z.object({ tokens: z.enum(TOKEN_ENCODINGS) }).optional(),
+  /** What the pack understands (main/library/understanding.ts reads it; docs/model-pack.md). */
+  domain: z.object({
+    /** `general` for a model meant for any photo; anything else (e.g. `shapes-world`) is a narrow domain. */
+    kind: z.string().min(1),
+    description: z.string().min(1),
+    /** Words the model was trained on. A BPE tokenizer has no unknown tokens, so without this list nothing is reported for it. */
+    vocabulary: z.array(z.string().min(1)).optional(),
+    /** Words people type mapped to the word the model was trained on ("color" -> "colour"), rewritten before the
+     * model reads a query or question. Checked here as a table (aliasTableProblem); against the tokenizer by the library. */
+    aliases: z.record(z.string(), z.string()).optional(),
+  }).passthrough().optional(),
+  /** The calibrated cosine under which search says "no good match" (scripts/calibrate-no-match.ts). */
+  retrieval: z.object({ noMatchBelow: z.number().min(-1).max(1) }).passthrough().optional(),
 }).passthrough();
 
 export type PackManifest = z.infer<typeof PackSchema>;
+export type PackDomain = NonNullable<PackManifest['domain']>;
+
+/** A word as an alias table writes it: letters and digits with inner apostrophes, as user text is split into words. */
+const ALIAS_WORD = /^[\p{L}\p{N}]+(?:'[\p{L}\p{N}]+)*$/u;
+
+/**
+ * What is wrong with a `domain.aliases` table as a table, or null. Typed words are looked up
+ * lower-cased and NFKC-normalised, and each is rewritten once: so every word must be written
+ * that way, and no alias may map a word to itself or to another alias (a chain is never followed).
+ */
+export function aliasTableProblem(aliases: Readonly<Record<string, string>>): string | null {
+  const notAWord = 'is not a single word (letters and digits, with inner apostrophes)';
+  for (const [from, to] of Object.entries(aliases)) {
+    if (!ALIAS_WORD.test(from)) return `pack.json domain.aliases: "${from}" ${notAWord}`;
+    if (!ALIAS_WORD.test(to)) return `pack.json domain.aliases maps "${from}" to "${to}", which ${notAWord}`;
+    for (const word of [from, to]) {
+      const canonical = word.normalize('NFKC').toLowerCase();
+      if (word !== canonical) return `pack.json domain.aliases: "${word}" must be written "${canonical}" (typed words are looked up lower-cased)`;
+    }
+    if (from === to) return `pack.json domain.aliases maps "${from}" to itself`;
+    const next = Object.hasOwn(aliases, to) ? aliases[to] : undefined;
+    if (next !== undefined) return `pack.json domain.aliases maps "${from}" to "${to}", which is itself mapped to "${next}" (aliases are applied once: map "${from}" to the final word)`;
+  }
+  return null;
+}
 
 export interface Pack {
   id: string;
@@ -111,6 +149,8 @@ export function loadPack(dir: string, options: { verifyHashes?: boolean } = {}):
   }
   const manifest = parsed.data;
   const id = manifest.id;
+  const aliasProblem = aliasTableProblem(manifest.domain?.aliases ?? {});
+  if (aliasProblem) throw new PackError(id, aliasProblem);
   const file = (rel: string) => {
     const resolved = path.resolve(dir, rel);
     if (!resolved.startsWith(path.resolve(dir) + path.sep)) throw new PackError(id, `file ${rel} points outside the pack`);

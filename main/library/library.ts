@@ -8,9 +8,9 @@ import path from 'node:path';
 import { EngineClient, type SpawnEngine } from '../engine/client.ts';
 import type { EngineInfo } from '../engine/engine.ts';
 import type { RuntimeOptions } from '../engine/fwd2bot.ts';
-import { discoverPacks, type Pack } from '../engine/pack.ts';
+import type { Pack } from '../engine/pack.ts';
 import { LibraryError } from './errors.ts';
-import { choosePacks, type PackChoice, type PackIssue } from './packChoice.ts';
+import { choosePacks, discoverLibraryPacks, type PackChoice, type PackIssue } from './packChoice.ts';
 import { Catalog, type FolderRow, type PhotoInfo, type SearchFilter, type TimelineItem } from './catalog.ts';
 import { PackCache, type CachedTokens, type Counts, type PackFootprint, type QuestionRow } from './catalogPack.ts';
 import { openDb, type Db } from './db.ts';
@@ -123,7 +123,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     const catalog = new Catalog(db);
     let choice: PackChoice;
     try {
-      choice = choosePacks(catalog, discoverPacks(options.packDirs), options);
+      choice = choosePacks(catalog, discoverLibraryPacks(options.packDirs), options);
     } catch (err) {
       db.close();
       throw err;
@@ -160,7 +160,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
 
   /** Indexes the library for another pack; the current one keeps answering until that is done. */
   setPack(id: string): void {
-    const found = discoverPacks(this.options.packDirs).find((p) => p.id === id);
+    const found = discoverLibraryPacks(this.options.packDirs).find((p) => p.id === id);
     if (!found) throw new LibraryError('not-found', `no model pack "${id}"`);
     if (!found.pack) throw new LibraryError('no-pack', found.error ?? `model pack "${id}" cannot be used`);
     if (this.indexing !== this.serving) {
@@ -264,7 +264,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
 
   /** The model packs found, which one is in use, and why a broken one cannot be. */
   packs(): PackListing[] {
-    return discoverPacks(this.options.packDirs, { verifyHashes: false }).map((p) => ({
+    return discoverLibraryPacks(this.options.packDirs, { verifyHashes: false }).map((p) => ({
       id: p.id, dir: p.dir, active: p.dir === this.serving.pack.dir, error: p.error ?? null, description: p.pack?.manifest.description ?? null,
     }));
   }

@@ -3,9 +3,29 @@
 // gone, why (said before another one is used). The pack that served before keeps
 // answering until the chosen one has indexed everything.
 import path from 'node:path';
-import type { DiscoveredPack, Pack } from '../engine/pack.ts';
+import { discoverPacks, PackError, type DiscoveredPack, type Pack } from '../engine/pack.ts';
 import type { Catalog } from './catalog.ts';
 import { LibraryError } from './errors.ts';
+import { packLanguage } from './understanding.ts';
+
+/**
+ * The packs under `roots` as the library can use them: each one the engine accepts is also
+ * read as a language (understanding.ts: its alias table against its tokenizer), so a table
+ * that does not fit is found here, at open, and reported like any other broken pack, not
+ * thrown by the first search.
+ */
+export function discoverLibraryPacks(roots: readonly string[], options: { verifyHashes?: boolean } = {}): DiscoveredPack[] {
+  return discoverPacks(roots, options).map((found) => {
+    if (!found.pack) return found;
+    try {
+      packLanguage(found.pack);
+      return found;
+    } catch (err) {
+      const error = err instanceof PackError ? err.message : new PackError(found.id, (err as Error).message).message;
+      return { dir: found.dir, id: found.id, error };
+    }
+  });
+}
 
 /** The pack the library was set to use but cannot, and why: said before falling back. */
 export interface PackIssue { pack: string; dir: string | null; error: string; usingInstead: string }

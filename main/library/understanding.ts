@@ -7,24 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { z } from 'zod';
-import type { Pack } from '../engine/pack.ts';
-
-/** pack.json's optional fields this module reads (docs/model-pack.md). */
-const Domain = z.object({
-  /** `general` for a model meant for any photo; anything else (e.g. `shapes-world`) is a narrow domain. */
-  kind: z.string().min(1),
-  description: z.string().min(1),
-  /** Words the model was trained on. A BPE tokenizer has no unknown tokens, so without this list nothing is reported for it. */
-  vocabulary: z.array(z.string()).optional(),
-  /** Words people type mapped to the word the model was trained on ("color" -> "colour", "tiny" -> "small"):
-   * rewritten before the model reads a query or question, so a spelling or synonym is understood, not reported. */
-  aliases: z.record(z.string().regex(/^[\p{L}\p{N}']+$/u), z.string().regex(/^[\p{L}\p{N}']+$/u)).optional(),
-});
-const Retrieval = z.object({ noMatchBelow: z.number().min(-1).max(1) }).passthrough();
-const Understanding = z.object({ domain: Domain.optional(), retrieval: Retrieval.optional() }).passthrough();
-
-export type PackDomain = z.infer<typeof Domain>;
+import { PackError, type Pack, type PackDomain } from '../engine/pack.ts';
 
 /** A word as the user typed it: letters and digits, with inner apostrophes (dog's, isn't). */
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
@@ -49,18 +32,22 @@ export class PackLanguage {
   private readonly known: (word: string) => boolean;
   private readonly aliases: ReadonlyMap<string, string>;
 
+  /** Throws a PackError when the alias table does not fit the pack's vocabulary (its shape is checked by loadPack). */
   constructor(pack: Pack) {
-    const parsed = Understanding.safeParse(pack.manifest);
-    const extra = parsed.success ? parsed.data : {};
-    this.domain = extra.domain ?? null;
-    this.noMatchBelow = extra.retrieval?.noMatchBelow ?? null;
+    this.domain = pack.manifest.domain ?? null;
+    this.noMatchBelow = pack.manifest.retrieval?.noMatchBelow ?? null;
     const inVocabulary = knownWordTest(pack, this.domain);
-    this.aliases = new Map(Object.entries(this.domain?.aliases ?? {}).map(([from, to]) => [from.toLowerCase(), to.toLowerCase()]));
-    for (const [from, to] of this.aliases) {
-      // An alias to a word the model does not know would hide an unknown word: refuse the pack's table, loudly.
-      if (!inVocabulary(to)) throw new Error(`pack "${pack.id}": pack.json domain.aliases maps "${from}" to "${to}", which its tokenizer does not know`);
+    this.aliases = new Map(Object.entries(this.domain?.aliases ?? {}));
+    // Without a vocabulary (a BPE tokenizer and no domain.vocabulary) every word counts as known: nothing to check against.
+    if (inVocabulary) {
+      for (const [from, to] of this.aliases) {
+        // An alias to a word the model does not know would hide an unknown word.
+        if (!inVocabulary(to)) throw new PackError(pack.id, `pack.json domain.aliases maps "${from}" to "${to}", which its tokenizer does not know`);
+        // An alias of a word the model knows would change what a trained word means.
+        if (inVocabulary(from)) throw new PackError(pack.id, `pack.json domain.aliases maps "${from}" to "${to}", but its tokenizer knows "${from}" itself (an alias is for a word the model was not trained on)`);
+      }
     }
-    this.known = (word) => inVocabulary(word) || this.aliases.has(word);
+    this.known = (word) => (inVocabulary?.(word) ?? true) || this.aliases.has(word);
   }
 
   /** The text as the model should read it: each aliased word replaced by the word the model was trained on. */
@@ -103,14 +90,17 @@ export class PackLanguage {
   }
 }
 
-/** Whether a word is in the pack's vocabulary: the declared domain vocabulary, else a word-level tokenizer's own. */
-function knownWordTest(pack: Pack, domain: PackDomain | null): (word: string) => boolean {
+/**
+ * Whether a word is in the pack's vocabulary: the declared domain vocabulary, else a word-level
+ * tokenizer's own; null when the pack has neither (a BPE tokenizer knows every word).
+ */
+function knownWordTest(pack: Pack, domain: PackDomain | null): ((word: string) => boolean) | null {
   if (domain?.vocabulary) {
     const words = new Set(domain.vocabulary.map((w) => w.toLowerCase()));
     return (word) => words.has(word);
   }
   const unk = pack.spec.specials.unk;
-  if (pack.spec.tokenizerKind !== 'word-level' || unk === null) return () => true;
+  if (pack.spec.tokenizerKind !== 'word-level' || unk === null) return null;
   const read = (rel: string) => JSON.parse(fs.readFileSync(pack.file(rel), 'utf8')) as object;
   const tokenizer = new Tokenizer(read(pack.manifest.tokenizer.file), read(pack.manifest.tokenizer.config));
   // The pack's own tokenizer decides (its normaliser and pre-tokenizer), so this never disagrees with what the model is fed.
