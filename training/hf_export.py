@@ -40,6 +40,13 @@ from model import ADAPTER_BASE, Glimpse  # noqa: E402
 
 PACK_VERSION_2 = 2
 TWO_GB = 2 * 1024 ** 3
+# onnxruntime (>= 1.20) fuses DequantizeLinear -> MatMul into an 8-bit MatMulNBits. At accuracy level 4 (its
+# default) that rounds the activations to int8 too, so hidden states drift past the parity tolerance; at level 1
+# (float activations) its CPU kernel has no 8-bit path and dequantizes the whole weight into a fresh float buffer
+# on every call: 2.2 s per decoded token for Qwen2's 151,936 x 896 LM head, 45x slower than fp32 (measured,
+# docs/engine.md). With the QDQ fusion off, constant folding dequantizes each weight once at load instead: plain
+# float MatMuls on exactly the int8-rounded values PyTorch uses, as fast as fp32 (in memory as large as fp32).
+INT8_SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
 
 
 def int8_matmul_weights(graph_path: Path) -> dict:
@@ -175,10 +182,8 @@ def pack_manifest(model: Glimpse, meta: Imported, f2b: Fwd2BotConfig, run_meta: 
     if quantized:
         pack["quantization"] = {"weights": "int8", "scheme": "symmetric per output channel", "tensors": quantized,
                                 "applies_to": "decoder base linear weights and the LM head", "lora": "float32",
-                                "embed_tokens": "float16",
-                                # onnxruntime fuses DequantizeLinear+MatMul into 8-bit MatMulNBits; its default accuracy
-                                # level 4 also rounds activations to int8 (logits off by ~1e-3); level 1 keeps them float
-                                "session_config": {"session.qdq_matmulnbits_accuracy_level": "1"}}
+                                "embed_tokens": "float16", "compute": "float32, dequantized once when the session loads",
+                                "session_config": INT8_SESSION_CONFIG}
     return pack
 
 

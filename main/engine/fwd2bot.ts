@@ -77,6 +77,16 @@ export function meanEmbedding(tokens: Float32Array, d: number, count: number, fr
   return normalize(out);
 }
 
+/** What both graphs' sessions are created with (exported so tests can inspect the optimised graph they run). */
+export function sessionOptions(pack: Pack, intraOp: number, spinning: boolean): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: intraOp, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4,
+    // The pack's own entries come first (flat keys such as "session.disable_quant_qdq", which an int8 pack needs
+    // to run fast and match PyTorch: docs/model-pack.md, quantization); threading stays ours.
+    extra: { ...pack.spec.sessionConfig, session: { intra_op: { allow_spinning: spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
 export class Fwd2BotModel {
   readonly d: number;
   readonly k: number;
@@ -96,11 +106,7 @@ export class Fwd2BotModel {
   static async load(pack: Pack, options: RuntimeOptions = {}): Promise<Fwd2BotModel> {
     const intraOp = options.threads ?? Math.min(4, os.availableParallelism());
     const spinning = options.spinning ?? false;
-    const base: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: intraOp, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 4,
-      // The pack's own entries (flat keys such as "session.qdq_matmulnbits_accuracy_level") come first; threading stays ours.
-      extra: { ...pack.spec.sessionConfig, session: { intra_op: { allow_spinning: spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
-    };
+    const base = sessionOptions(pack, intraOp, spinning);
     // A provider that cannot load is expected (no CUDA here); its reason goes into info().tried, not the console.
     ort.env.logLevel = 'fatal';
     const tried: RuntimeInfo['tried'] = [];
