@@ -1,4 +1,7 @@
 // The TypeScript runtime computes what PyTorch computed: the pack's parity fixtures.
+// The one parity suite for every pack: the bundled one, and with GLIMPSE_TEST_PACK any
+// exported pack (test/engine/hf-pack-v2.test.ts and training/tests/test_hf_pack.py run it
+// on the packs they export from tiny Hugging Face checkpoints).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
