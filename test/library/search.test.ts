@@ -1,8 +1,9 @@
 // The int8 in-memory vector index against an exact float32 brute-force ranking: recall@k
-// and score error, at the bundled pack's width and at the real ones (896, 4096).
+// and score error, at the bundled pack's width and at the real ones (896, 4096), with the
+// exact int8 scan and with the sign-bit pre-filter + int8 re-rank (search.ts, signCodes.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { VectorIndex } from '../../main/library/search.ts';
+import { VectorIndex, type IndexOptions } from '../../main/library/search.ts';
 import { Rng } from '../../world/rng.ts';
 
 function unit(rng: Rng, d: number): Float32Array {
@@ -14,12 +15,13 @@ function unit(rng: Rng, d: number): Float32Array {
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * (b[i] as number), 0);
 
 /** Recall@k of the index against the exact float32 ranking, and the worst score error of its hits. */
-function measure(d: number, n: number, queries: number, k: number, seed: string, filter = false): { recall: number; scoreError: number } {
+function measure(d: number, n: number, queries: number, k: number, seed: string, filter = false, options?: IndexOptions): { recall: number; scoreError: number } {
   const rng = new Rng(seed);
   const vectors = new Map<number, Float32Array>();
   for (let id = 1; id <= n; id++) vectors.set(id * 3, unit(rng, d));
-  const index = VectorIndex.from(d, vectors);
+  const index = VectorIndex.from(d, vectors, options);
   assert.equal(index.size, n);
+  assert.equal(index.prefiltering, options?.prefilter === 'always');
   let found = 0;
   let scoreError = 0;
   for (let q = 0; q < queries; q++) {
@@ -66,4 +68,45 @@ test('adding an id again replaces its vector; a wrong width is refused; an empty
   assert.throws(() => index.search(Float32Array.from([1, 0, 0]), 1), /query has 3 values/);
   assert.throws(() => index.add(9, Float32Array.from([1, 0, 0])), /3 values, the index holds 2/);
   assert.deepEqual(index.search(Float32Array.from([0, 1]), 5, new Set()), []);
+});
+
+test('sign pre-filter + int8 re-rank: recall@10 against float32 on a fixed-seed random set (d = 896 and 4096, 10 % of photos re-ranked), with a filter', () => {
+  for (const d of [896, 4096]) {
+    const r = measure(d, 4000, 8, 10, `prefilter-${d}`, true, { prefilter: 'always', candidates: 400 });
+    assert.ok(r.recall >= 0.85, `d=${d}: recall@10 ${r.recall}`);
+    assert.ok(r.scoreError < 0.01, `d=${d}: score error ${r.scoreError}`);
+  }
+  // Few candidates on a set of odd width: still most of the true top 10, and hits are exact int8 scores.
+  const r = measure(200, 3000, 8, 10, 'prefilter-200', false, { prefilter: 'always', candidates: 150 });
+  assert.ok(r.recall >= 0.7, `d=200: recall@10 ${r.recall}`);
+});
+
+test('sign pre-filter: photos planted near the query are all found, in the exact scan\'s order, and a replaced vector is re-coded', () => {
+  const rng = new Rng('prefilter-planted');
+  const d = 1024;
+  const query = unit(rng, d);
+  const vectors = new Map<number, Float32Array>();
+  // 12 photos at cosine 0.3..0.85 from the query among 5,000 unrelated ones (cosine ~ ±0.03).
+  for (let id = 1; id <= 5000; id++) vectors.set(id, unit(rng, d));
+  const planted = Array.from({ length: 12 }, (_, i) => 17 + 400 * i);
+  for (const [i, id] of planted.entries()) {
+    const c = 0.3 + 0.05 * i;
+    const noise = unit(rng, d);
+    const v = query.map((x, j) => c * x + Math.sqrt(1 - c * c) * (noise[j] as number));
+    vectors.set(id, v.map((x) => x / Math.hypot(...v)));
+  }
+  const exact = VectorIndex.from(d, vectors, { prefilter: 'never' });
+  const filtered = VectorIndex.from(d, vectors, { prefilter: 'always', candidates: 50 });
+  const want = exact.search(query, 12);
+  assert.deepEqual(new Set(want.map((h) => h.photoId)), new Set(planted));
+  assert.deepEqual(filtered.search(query, 12), want);
+  // Only the even planted ones allowed, among many allowed photos: the pre-filter honours the filter.
+  const allowed = new Set([...vectors.keys()].filter((id) => id % 2 === 0 || id > 4000));
+  assert.deepEqual(filtered.search(query, 12, allowed).slice(0, 3), exact.search(query, 12, allowed).slice(0, 3));
+  assert.ok(filtered.search(query, 12, allowed).every((h) => allowed.has(h.photoId)));
+  // The best planted photo moved away from the query: it must drop out of the pre-filter's hits too.
+  const best = want[0]?.photoId as number;
+  filtered.add(best, query.map((x) => -x));
+  assert.ok(!filtered.search(query, 12).some((h) => h.photoId === best), 'a replaced vector is scored by its new sign code');
+  assert.equal(filtered.search(query.map((x) => -x), 1)[0]?.photoId, best);
 });
