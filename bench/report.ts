@@ -1,12 +1,17 @@
 // Turns the committed benchmark results into bench/results/latest.json (all of them),
 // bench/results/REPORT.md (tables) and two plots (PNG, drawn as SVG and rasterised
-// by sharp): accuracy vs budget and answer latency vs budget.
+// by sharp): accuracy vs budget and answer latency vs budget. `--dir DIR` reads and
+// writes another results folder (a trial run that must not replace the committed one).
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { languageSections } from './reportLanguage.ts';
 import { realSizeSections } from './reportRealSize.ts';
+import { heldOutQa } from './targets.ts';
 
-const dir = path.resolve(import.meta.dirname, 'results');
+const { values } = parseArgs({ options: { dir: { type: 'string' } } });
+const dir = path.resolve(values.dir ?? path.join(import.meta.dirname, 'results'));
 const read = (name: string) => {
   const file = path.join(dir, name);
   return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
@@ -52,13 +57,14 @@ const rows = quality.rows as Record<string, any>;
 const byMethod = (method: string, metric: (r: any) => number): Array<[number, number]> =>
   Object.values(rows).filter((r: any) => r.method === method).map((r: any) => [r.budget, metric(r)]);
 const qa = (r: any) => 100 * r.qa.overall.accuracy;
+// A run with --methods may leave out the base row (all tokens): its line is then left out.
 const allTokens = Object.values(rows).find((r: any) => r.method === 'base') as any;
 const accuracy = lineChart('QA accuracy vs token budget', 'tokens (log scale)', 'QA accuracy, %', [
   { name: 'Fwd2Bot', colour: '#3b5bdb', points: byMethod('fwd2bot', qa) },
   { name: 'avg pooling', colour: '#e8590c', points: byMethod('pool', qa) },
   { name: 'CLS selection', colour: '#2f9e44', points: byMethod('cls', qa) },
-  { name: `all ${allTokens.budget} tokens`, colour: '#868e96', points: [[1, qa(allTokens)], [16, qa(allTokens)]] },
-], 100);
+  ...(allTokens ? [{ name: `all ${allTokens.budget} tokens`, colour: '#868e96', points: [[1, qa(allTokens)], [16, qa(allTokens)]] as Array<[number, number]> }] : []),
+].filter((s) => s.points.length > 0), 100);
 const cached = engine.answerMs.fromCachedTokens as Record<string, number>;
 const latency = lineChart('Answer latency vs token budget', 'tokens (log scale)', 'ms per answer', [
   { name: 'from cached tokens', colour: '#3b5bdb', points: Object.entries(cached).map(([b, ms]) => [Number(b), ms]) },
@@ -68,26 +74,27 @@ await sharp(Buffer.from(accuracy)).png().toFile(path.join(dir, 'accuracy-vs-budg
 await sharp(Buffer.from(latency)).png().toFile(path.join(dir, 'latency-vs-budget.png'));
 
 const pct = (x: number | undefined) => (x === undefined ? '–' : (100 * x).toFixed(1));
-const types = Object.keys(allTokens.qa.byType);
-const cats = Object.keys(allTokens.compositional.byCategory);
+const types = [...new Set(Object.values(rows).flatMap((r: any) => Object.keys(r.qa.byType)))].sort();
+const cats = [...new Set(Object.values(rows).flatMap((r: any) => Object.keys(r.compositional.byCategory)))].sort();
 const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 const md: string[] = [];
 md.push('# Glimpse benchmark report', '');
 md.push(`Date: ${quality.date}. Machine: ${engine.machine.cpu}, ${engine.machine.cores} cores, ${engine.machine.memoryGiB} GiB, ${engine.machine.platform}, Node ${engine.machine.node}. Pack: \`${quality.pack}\`. Execution provider: ${engine.provider}.`, '');
 md.push(`Regenerate everything with \`npm run bench\` (quality on ${quality.images} test images took ${Math.round(quality.seconds / 60)} min of the run).`, '');
-md.push('## Quality by budget (test split, through the TypeScript engine)', '');
-md.push(line(['row', 'tokens', 'QA', 'QA held-out', 'caption F1', 'halluc.', 'T2I R@1', 'T2I R@10', 'I2T R@1', 'I2T R@10', 'compositional']));
+md.push(`## Quality by budget (language-${quality.language ?? 1} test split${quality.testSplit ? ` \`${quality.testSplit}\`` : ''}, through the TypeScript engine)`, '');
+md.push(line(['row', 'tokens', 'QA seen', 'QA held-out', 'caption F1', 'halluc.', 'T2I R@1', 'T2I R@10', 'I2T R@1', 'I2T R@10', 'compositional']));
 md.push(line(Array(11).fill('---')));
 for (const [name, r] of Object.entries(rows)) {
   const ret = r.retrieval.seen;
-  md.push(line([name, r.budget, pct(r.qa.overall.accuracy), pct(r.qaHeldOut.accuracy), pct(r.captions.f1), pct(r.captions.hallucination), pct(ret.textToImage.r1), pct(ret.textToImage.r10), pct(ret.imageToText.r1), pct(ret.imageToText.r10), pct(r.compositional.overall.accuracy)]));
+  md.push(line([name, r.budget, pct(r.qa.overall.accuracy), pct(heldOutQa(r).overall.accuracy), pct(r.captions.f1), pct(r.captions.hallucination), pct(ret.textToImage.r1), pct(ret.textToImage.r10), pct(ret.imageToText.r1), pct(ret.imageToText.r10), pct(r.compositional.overall.accuracy)]));
 }
 md.push('', 'Retrieval for the base model and the training-free rows uses the E5-V prompt ("… Summary above image in one word:" → last hidden state).', '');
-md.push('### QA accuracy per question type', '', line(['row', ...types]), line(Array(1 + types.length).fill('---')));
+md.push('### QA accuracy per question type, seen wordings', '', line(['row', ...types]), line(Array(1 + types.length).fill('---')));
 for (const [name, r] of Object.entries(rows)) md.push(line([name, ...types.map((t) => pct(r.qa.byType[t]?.accuracy))]));
 md.push('', '### Compositional accuracy per probe category', '', line(['row', ...cats]), line(Array(1 + cats.length).fill('---')));
 for (const [name, r] of Object.entries(rows)) md.push(line([name, ...cats.map((c) => pct(r.compositional.byCategory[c]?.accuracy))]));
 md.push('', '![QA accuracy vs budget](accuracy-vs-budget.png)', '');
+md.push(...languageSections(quality));
 md.push('## Speed and storage (ratios measured in one run)', '');
 md.push(`- Answer from cached tokens (budget ${Object.keys(cached).join('/')}): ${Object.values(cached).map((v) => v.toFixed(1)).join(' / ')} ms; from the image in full-token mode: ${engine.answerMs.fullTokensFromImage.toFixed(1)} ms — **${engine.answerMs.ratioFullOverCachedK.toFixed(2)}×** the cached budget-16 answer.`);
 md.push(`- Compression: ${engine.compression.imagesPerSecondBatch1.toFixed(1)} images/s at batch 1, ${engine.compression.imagesPerSecondBatch16.toFixed(1)} at batch 16 (JPEG decoding included).`);
@@ -103,4 +110,4 @@ const ablations = path.join(dir, 'ablations.md');
 if (fs.existsSync(ablations)) md.push(fs.readFileSync(ablations, 'utf8').trimEnd(), '');
 fs.writeFileSync(path.join(dir, 'REPORT.md'), `${md.join('\n')}\n`);
 fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify({ quality, engine, library }, null, 1)}\n`);
-console.log('wrote bench/results/REPORT.md, latest.json, accuracy-vs-budget.png, latency-vs-budget.png');
+console.log(`wrote ${path.relative(process.cwd(), dir) || '.'}/REPORT.md, latest.json, accuracy-vs-budget.png, latency-vs-budget.png`);

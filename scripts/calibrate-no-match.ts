@@ -16,6 +16,7 @@ import { Engine } from '../main/engine/engine.ts';
 import { loadPack } from '../main/engine/pack.ts';
 import { writeDataset } from '../world/dataset.ts';
 import { Rng } from '../world/rng.ts';
+import { FOREIGN_WORDS, gibberish } from '../world/unknown-words.ts';
 
 const { values } = parseArgs({ options: { pack: { type: 'string' }, images: { type: 'string' }, split: { type: 'string' }, write: { type: 'boolean' } } });
 const root = path.resolve(import.meta.dirname, '..');
@@ -24,16 +25,6 @@ const count = Number(values.images ?? 500);
 const split = (values.split ?? 'val') as 'val' | 'test';
 /** The share of true matches allowed under the threshold. */
 const MISS_RATE = 0.01;
-
-/** English words no shapes-world pack knows, for queries the model cannot understand. */
-const FOREIGN_WORDS = ('dog cat my birthday party car tree house mountain river friend family wedding sunset beer pizza '
-  + 'bicycle phone guitar kitchen garden airport horse bird flower city street baby grandma holiday paris train ocean forest '
-  + 'building dinner christmas selfie puppy coffee book window').split(' ');
-
-function gibberish(rand: () => number, words: number): string {
-  const letters = 'bcdfghjklmnpqrstvwxzaeiouy';
-  return Array.from({ length: words }, () => Array.from({ length: 3 + Math.floor(rand() * 8) }, () => letters[Math.floor(rand() * letters.length)]).join('')).join(' ');
-}
 
 interface Summary { n: number; min: number; p01: number; p05: number; p50: number; p95: number; p99: number; max: number; mean: number }
 function summary(xs: number[]): Summary {

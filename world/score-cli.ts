@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SceneGraph } from './scene.ts';
-import { captionScores, compositionalAccuracy, qaAccuracy, retrievalRecall } from './score.ts';
+import { captionScores, compositionalAccuracy, qaReport, retrievalRecall } from './score.ts';
 
 interface RunInput {
   /** `wording` (language 2: seen, new-template, new-combination) adds a breakdown by it. */
@@ -25,12 +25,7 @@ const report = JSON.parse(fs.readFileSync(file, 'utf8')) as { runs: Record<strin
 const out: Record<string, unknown> = {};
 for (const [name, run] of Object.entries(report.runs)) {
   const scores: Record<string, unknown> = {};
-  if (run.qa) {
-    scores.qa = qaAccuracy(run.qa.filter((q) => !q.heldOut));
-    scores.qaHeldOut = qaAccuracy(run.qa.filter((q) => q.heldOut));
-    const wordings = [...new Set(run.qa.flatMap((q) => (q.wording === undefined ? [] : [q.wording])))].sort();
-    if (wordings.length > 0) scores.qaByWording = Object.fromEntries(wordings.map((w) => [w, qaAccuracy(run.qa!.filter((q) => q.wording === w)).overall]));
-  }
+  if (run.qa) Object.assign(scores, qaReport(run.qa));
   if (run.captions) scores.captions = captionScores(run.captions);
   if (run.retrieval) {
     const r: Record<string, unknown> = {};

@@ -92,6 +92,20 @@ export function qaAccuracy(items: ReadonlyArray<{ type: string; prediction: stri
   return { overall, byType: groups };
 }
 
+/**
+ * QA on seen wordings (`qa`) and held-out ones (`qaHeldOut`), each overall and by type, and,
+ * when the items carry language 2's `wording` (seen, new-template, new-combination), overall
+ * per wording kind (`qaByWording`): what training (score-cli.ts) and `npm run bench` report.
+ */
+export function qaReport(items: ReadonlyArray<{ type: string; prediction: string; answer: string; heldOut: boolean; wording?: string }>): {
+  qa: ReturnType<typeof qaAccuracy>; qaHeldOut: ReturnType<typeof qaAccuracy>; qaByWording?: Record<string, Rate>;
+} {
+  const report: ReturnType<typeof qaReport> = { qa: qaAccuracy(items.filter((q) => !q.heldOut)), qaHeldOut: qaAccuracy(items.filter((q) => q.heldOut)) };
+  const wordings = [...new Set(items.flatMap((q) => (q.wording === undefined ? [] : [q.wording])))].sort();
+  if (wordings.length > 0) report.qaByWording = Object.fromEntries(wordings.map((w) => [w, qaAccuracy(items.filter((q) => q.wording === w)).overall]));
+  return report;
+}
+
 export interface CaptionScores {
   precision: number;
   recall: number;
