@@ -23,7 +23,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import torch
 import torch.distributed as dist
@@ -35,6 +35,7 @@ from hf_checkpoint import CheckpointError, Imported, fingerprint, import_checkpo
 from hf_data import CaptionShards, DataError, LlavaConversations, Sample, collate  # noqa: E402
 from hf_rows import ChatRows  # noqa: E402
 from model import Glimpse, splice  # noqa: E402
+from run_folder import MetricsLog, add_run_options, open_run, resume  # noqa: E402
 
 FWD2BOT_MODEL_FIELDS = ("summary_tokens", "lora_rank", "lora_alpha")
 
@@ -155,16 +156,7 @@ def main(argv=None) -> None:
     ap.add_argument("--llava-data", required=True, help="LLaVA-665k style conversations JSON")
     ap.add_argument("--images", required=True, help="the image folder the JSON's paths are relative to")
     ap.add_argument("--captions", required=True, nargs="+", help="webdataset caption shards (folder, glob or {a..b} range)")
-    ap.add_argument("--run", required=True)
-    ap.add_argument("--steps", type=int, default=1000)
-    ap.add_argument("--batch", type=int, default=8, help="per process")
-    ap.add_argument("--lr", type=float, default=2e-4)
-    ap.add_argument("--warmup", type=int, default=50)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--log-every", type=int, default=10)
-    ap.add_argument("--ckpt-every", type=int, default=100)
-    ap.add_argument("--max-minutes", type=float, default=None)
+    add_run_options(ap, steps=1000, batch=8, lr=2e-4, warmup=50, helps={"batch": "per process"})
     ap.add_argument("--max-tokens", type=int, default=2048, help="longest conversation row; later turns are dropped")
     ap.add_argument("--grad-checkpoint", action="store_true", help="recompute decoder blocks in backward (less memory)")
     ap.add_argument("--bf16-base", action="store_true", help="GPU: keep the frozen base weights in bfloat16")
@@ -172,11 +164,8 @@ def main(argv=None) -> None:
     ap.add_argument("--fwd2bot", help="JSON overrides of Fwd2BotConfig, e.g. '{\"disc_weight\": 0.1}'")
     args = ap.parse_args(argv)
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    run = Path(args.run)
-    if (run / "final.pt").exists():
-        print(f"{run} already finished; delete the folder to train again", flush=True)
+    run = open_run(args)
+    if run is None:
         return
     rank, world, device = setup_distributed()
     try:
@@ -199,13 +188,12 @@ def main(argv=None) -> None:
     model.decoder.gradient_checkpointing = args.grad_checkpoint
     opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.0)
     run.mkdir(parents=True, exist_ok=True)
-    ckpt, start = run / "ckpt.pt", 0
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu")
+
+    def restore(state: dict) -> None:
         model.load_state_dict(state["trained"], strict=False)
         opt.load_state_dict(state["optimizer"])
-        start = state["step"]
-        print(f"resuming {run} at step {start}", flush=True)
+
+    start = resume(run, restore)
     meta_run = {"family": meta.family, "checkpoint": str(Path(args.checkpoint).resolve()),
                 "checkpoint_fingerprint": fingerprint(Path(args.checkpoint)), "config": asdict(model.cfg),
                 "model_overrides": overrides, "fwd2bot": asdict(f2b), "args": vars(args), "world_size": world,
@@ -219,11 +207,11 @@ def main(argv=None) -> None:
 
     def checkpoint(step: int) -> None:
         if rank == 0:
-            save_checkpoint(ckpt, {"trained": trained_state(model), "optimizer": opt.state_dict(), "step": step})
+            save_checkpoint(run / "ckpt.pt", {"trained": trained_state(model), "optimizer": opt.state_dict(), "step": step})
 
     model.train()
-    began, window = time.time(), {}
-    log = open(run / "log.jsonl", "a") if rank == 0 else None
+    began = time.time()
+    log = MetricsLog(run / "log.jsonl" if rank == 0 else None)
     for step in range(start, args.steps):
         caption_batch = step % 2 == 1 or f2b.loss == "disc"  # the 1:1 sampler
         rng = batches.rng(step)
@@ -245,17 +233,11 @@ def main(argv=None) -> None:
                 p.grad /= world
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        for k, v in metrics.items():
-            window.setdefault(k, []).append(v)
-        if ((step + 1) % args.log_every == 0 or step + 1 == args.steps) and log is not None:
+        log.add(metrics)
+        if (step + 1) % args.log_every == 0 or step + 1 == args.steps:
             elapsed = time.time() - began
-            entry = {"step": step + 1, "lr": round(opt.param_groups[0]["lr"], 7), "elapsed_s": round(elapsed, 1),
-                     "samples_per_s": round((step + 1 - start) * args.batch * world / elapsed, 2),
-                     **{k: round(sum(v) / len(v), 4) for k, v in window.items()}}
-            log.write(json.dumps(entry) + "\n")
-            log.flush()
-            print(json.dumps(entry), flush=True)
-            window = {}
+            log.write({"step": step + 1, "lr": round(opt.param_groups[0]["lr"], 7), "elapsed_s": round(elapsed, 1),
+                       "samples_per_s": round((step + 1 - start) * args.batch * world / elapsed, 2)})
         if (step + 1) % args.ckpt_every == 0:
             checkpoint(step + 1)
         if args.max_minutes is not None and out_of_time(began, args.max_minutes, world, device):

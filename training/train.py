@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Tuple
 
 import torch
 
@@ -26,6 +26,7 @@ from fwd2bot import (STAGE2_MODEL_FIELDS, Fwd2BotConfig, attach_single_forward, 
                      lr_at, save_checkpoint, stage1_step, stage2_step, trainable)
 from model import Glimpse, ModelConfig, count_parameters  # noqa: E402
 from probes import SceneProbe, VisionProbe  # noqa: E402
+from run_folder import MetricsLog, add_run_options, open_run, resume  # noqa: E402
 from tokenizer import Tokenizer, world_words  # noqa: E402
 
 def build_model(args, run: Path) -> Tuple[Glimpse, Tokenizer, dict]:
@@ -66,17 +67,9 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stage", type=int, choices=(1, 2), required=True)
     ap.add_argument("--data", required=True, help="a world data set folder (train split)")
-    ap.add_argument("--run", required=True, help="run folder: checkpoints, logs, tokenizer")
+    add_run_options(ap, steps=3000, batch=32, lr=None, warmup=100, helps={
+        "run": "run folder: checkpoints, logs, tokenizer", "lr": "peak learning rate (stage 1: 1e-3, stage 2: 2e-3)"})
     ap.add_argument("--base", help="stage 2: the finished stage-1 run folder")
-    ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=None, help="peak learning rate (stage 1: 1e-3, stage 2: 2e-3)")
-    ap.add_argument("--warmup", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--log-every", type=int, default=10)
-    ap.add_argument("--ckpt-every", type=int, default=100)
-    ap.add_argument("--max-minutes", type=float, default=None, help="checkpoint and stop after this long (resume later)")
     ap.add_argument("--init", help="start from the weights of this final.pt or ckpt.pt (to train on with a new schedule)")
     ap.add_argument("--vision-aux", action=argparse.BooleanOptionalAction, default=True,
                     help="stage 1: supervise the vision tower with the scene graph (per-cell attributes, scene)")
@@ -85,11 +78,8 @@ def main(argv=None) -> None:
     ap.add_argument("--fwd2bot", help="JSON overrides of Fwd2BotConfig (stage 2), e.g. '{\"loss\": \"ar\"}'")
     args = ap.parse_args(argv)
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    run = Path(args.run)
-    if (run / "final.pt").exists():
-        print(f"{run} already finished ({run / 'final.pt'}); delete the folder to train again", flush=True)
+    run = open_run(args)
+    if run is None:
         return
     try:
         ds = WorldDataset(args.data)
@@ -117,16 +107,14 @@ def main(argv=None) -> None:
             probe.load_state_dict(init["probe"])
     peak = args.lr if args.lr is not None else (1e-3 if args.stage == 1 else 2e-3)
     opt = torch.optim.AdamW(params, lr=peak, betas=(0.9, 0.98), weight_decay=0.01 if args.stage == 1 else 0.0)
-    start = 0
-    ckpt = run / "ckpt.pt"
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu")
+
+    def restore(state: dict) -> None:
         model.load_state_dict(state["model"])
         if probe is not None:
             probe.load_state_dict(state["probe"])
         opt.load_state_dict(state["optimizer"])
-        start = state["step"]
-        print(f"resuming {run} at step {start}", flush=True)
+
+    start = resume(run, restore)
     prompt_ids = torch.tensor(tok.encode(COMPRESS_PROMPT))
     meta = {"stage": args.stage, "config": asdict(model.cfg), "fwd2bot": f2b_dict, "args": vars(args),
             "parameters": count_parameters(model), "trainable": sum(p.numel() for p in params), "data": str(args.data)}
@@ -134,14 +122,13 @@ def main(argv=None) -> None:
     print(json.dumps({k: meta[k] for k in ("stage", "parameters", "trainable")}), flush=True)
 
     def checkpoint(step: int) -> None:
-        save_checkpoint(ckpt, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+        save_checkpoint(run / "ckpt.pt", {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                                "config": asdict(model.cfg), "fwd2bot": f2b_dict,
                                "probe": None if probe is None else probe.state_dict()})
 
     model.train()
     began = time.time()
-    window: Dict[str, List[float]] = {}
-    log = open(run / "log.jsonl", "a")
+    log = MetricsLog(run / "log.jsonl")
     step = start
     for step in range(start, args.steps):
         rng = random.Random(args.seed * 1_000_003 + step)  # per-step stream: resuming replays nothing
@@ -156,17 +143,11 @@ def main(argv=None) -> None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        for k, v in metrics.items():
-            window.setdefault(k, []).append(v)
+        log.add(metrics)
         if (step + 1) % args.log_every == 0:
             elapsed = time.time() - began
-            entry = {"step": step + 1, "lr": round(opt.param_groups[0]["lr"], 6), "elapsed_s": round(elapsed, 1),
-                     "images_per_s": round((step + 1 - start) * args.batch / elapsed, 2),
-                     **{k: round(sum(v) / len(v), 4) for k, v in window.items()}}
-            log.write(json.dumps(entry) + "\n")
-            log.flush()
-            print(json.dumps(entry), flush=True)
-            window = {}
+            log.write({"step": step + 1, "lr": round(opt.param_groups[0]["lr"], 6), "elapsed_s": round(elapsed, 1),
+                       "images_per_s": round((step + 1 - start) * args.batch / elapsed, 2)})
         if (step + 1) % args.ckpt_every == 0:
             checkpoint(step + 1)
         if args.max_minutes is not None and time.time() - began > args.max_minutes * 60:
