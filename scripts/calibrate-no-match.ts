@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { Engine } from '../main/engine/engine.ts';
 import { loadPack } from '../main/engine/pack.ts';
+import { packWorldLanguage } from '../bench/testSplit.ts';
 import { writeDataset } from '../world/dataset.ts';
 import { Rng } from '../world/rng.ts';
 import { FOREIGN_WORDS, gibberish } from '../world/unknown-words.ts';
@@ -40,8 +41,11 @@ async function main(): Promise<void> {
   const pack = loadPack(packDir);
   const size = pack.manifest.image.size;
   // The same generator training evaluates on (seed 0); its val/test scenes never appear in training.
-  await writeDataset({ split, count, seed: 0, size, out: path.join(data, split), force: true });
-  const records = fs.readFileSync(path.join(data, split, 'scenes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { captions: Array<{ text: string; heldOut: boolean }> });
+  // In the pack's own language (pack.json `language`, absent for language 1).
+  const language = packWorldLanguage(pack.manifest);
+  await writeDataset({ split, count, seed: 0, size, out: path.join(data, split), force: true, language });
+  type Text = { text: string; heldOut: boolean };
+  const records = fs.readFileSync(path.join(data, split, 'scenes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { captions: Text[]; searches?: Text[] });
   const pixels = fs.readFileSync(path.join(data, split, 'images.u8'));
   const engine = await Engine.open(pack, { providers: ['cpu'], threads: 2 });
   const started = Date.now();
@@ -56,12 +60,15 @@ async function main(): Promise<void> {
         images.push(r.embedding);
       }
     }
-    const captions = records.map((r) => (r.captions.find((c) => !c.heldOut) ?? r.captions[0])!.text);
-    const texts = await embedAll(engine, captions);
+    // A photo's own text: a seen caption, and for language 2 also a short search text (what people type).
+    const own = records.flatMap((r, i) => [[(r.captions.find((c) => !c.heldOut) ?? r.captions[0])!.text, i] as const,
+      ...(r.searches ?? []).filter((t) => !t.heldOut).slice(0, 1).map((t) => [t.text, i] as const)]);
+    const owner = own.map(([, i]) => i);
+    const texts = await embedAll(engine, own.map(([t]) => t));
     const rng = new Rng('calibrate-no-match', 17);
     const rand = () => rng.next();
-    const trueMatch = texts.map((t, i) => dot(t, images[i] as Float32Array));
-    const nonMatch = texts.map((t, i) => dot(t, images[(i + 1 + Math.floor(rand() * (images.length - 1))) % images.length] as Float32Array));
+    const trueMatch = texts.map((t, k) => dot(t, images[owner[k] as number] as Float32Array));
+    const nonMatch = texts.map((t, k) => dot(t, images[((owner[k] as number) + 1 + Math.floor(rand() * (images.length - 1))) % images.length] as Float32Array));
     const best = (t: Float32Array) => Math.max(...images.map((im) => dot(t, im)));
     const gib = Array.from({ length: 200 }, (_, k) => gibberish(rand, 1 + (k % 4)));
     const foreign = Array.from({ length: 200 }, (_, k) => Array.from({ length: 1 + (k % 3) }, () => FOREIGN_WORDS[Math.floor(rand() * FOREIGN_WORDS.length)]).join(' '));
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
     const retrieval = {
       noMatchBelow: threshold,
       measured: {
-        how: `scripts/calibrate-no-match.ts: ${records.length} ${split} images (seed 0, PNG through the engine), one seen caption each; `
+        how: `scripts/calibrate-no-match.ts: ${records.length} ${split} images (seed 0, PNG through the engine), one seen caption each${language === 2 ? ' and one seen search text' : ''}; `
           + `the threshold is the score ${(1 - MISS_RATE) * 100} % of true matches (a photo and its own caption) reach; nonMatch is a photo and another photo's caption; `
           + 'bestOfUnknownQueries the best score over all photos of 200 gibberish and 200 out-of-vocabulary English queries, caught by the unknown-word rule, not by this threshold. '
           + 'A search whose best score is under it is "no good match".',

@@ -13,6 +13,8 @@ STEPS1=${STEPS1:-3500}
 STEPS1_MORE=${STEPS1_MORE:-2400}
 STEPS2=${STEPS2:-4000}
 STEPS2_MORE=${STEPS2_MORE:-1500}
+STEPS1_V2=${STEPS1_V2:-1500}
+STEPS2_V2=${STEPS2_V2:-2500}
 RANK2=${RANK2:-32}
 PY=/usr/bin/python3
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -25,6 +27,9 @@ export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PAT
 began=$(date +%s)
 [ -f "$DATA/train/manifest.json" ] || npm run -s world -- dataset --split train --count 200000 --seed 0 --out "$DATA/train"
 [ -f "$DATA/test/manifest.json" ] || npm run -s world -- dataset --split test --count 2000 --seed 0 --out "$DATA/test"
+# The world's language 2 (people's wording; its train records carry the hard negatives).
+[ -f "$DATA/train-v2/manifest.json" ] || npm run -s world -- dataset --split train --count 150000 --seed 0 --language 2 --out "$DATA/train-v2"
+[ -f "$DATA/test-v2/manifest.json" ] || npm run -s world -- dataset --split test --count 2000 --seed 0 --language 2 --out "$DATA/test-v2"
 
 "$PY" training/train.py --stage 1 --data "$DATA/train" --run "$RUNS/base" \
   --steps "$STEPS1" --lr 1.5e-3 --warmup 200 --log-every 50 --ckpt-every 250
@@ -40,6 +45,19 @@ began=$(date +%s)
 "$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot-more" --base "$RUNS/base-more" \
   --init "$RUNS/fwd2bot/ckpt.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
   --steps "$STEPS2_MORE" --lr 5e-4 --warmup 50 --seed 1 --log-every 50 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot-more" --test "$DATA/test" --out "$OUT" --images 200
+# Language 2: stage 1 goes on from the language-1 base with the vocabulary grown (old ids kept,
+# synonyms seeded from their canonical word) and 3 % of question glue words read as <unk>;
+# stage 2 starts its adapters from the language-1 pack's and adds hard negatives and search
+# texts to the contrastive loss (docs/training.md, "Language 2").
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2" --run "$RUNS/base-v2" --init "$RUNS/base-more/final.pt" \
+  --init-tokenizer "$RUNS/base-more/tokenizer.json" --unk-rate 0.03 --steps "$STEPS1_V2" --lr 5e-4 --warmup 50 --seed 7 \
+  --log-every 25 --ckpt-every 250
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2" --run "$RUNS/fwd2bot-v2" --base "$RUNS/base-v2" \
+  --init-adapters "$RUNS/fwd2bot-more/final.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
+  --fwd2bot '{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25, "unk_rate": 0.03}' \
+  --steps "$STEPS2_V2" --lr 1e-3 --warmup 50 --seed 8 --log-every 25 --ckpt-every 250
+"$PY" training/export.py --run "$RUNS/fwd2bot-v2" --test "$DATA/test-v2" --out "$OUT" --images 200
+# The "no good match" threshold, measured on the validation split with the real engine.
+npx tsx scripts/calibrate-no-match.ts --pack "$OUT" --images 1000 --write
 
 echo "make-pack: wrote $OUT in $(( ($(date +%s) - began) / 60 )) minutes"

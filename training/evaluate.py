@@ -110,6 +110,22 @@ class Reader:
         return F.normalize(hidden[:, -1], dim=-1)
 
 
+def retrieval_sets(records: Sequence[dict]) -> Dict[str, Callable[[dict], List[str]]]:
+    """The text sets retrieval is scored on: captions of seen and held-out wordings and,
+    for language 2, partial descriptions (two objects of a scene of four or more, any
+    wording) and short search texts of seen and held-out wordings."""
+    sets: Dict[str, Callable[[dict], List[str]]] = {
+        "seen": lambda r: [c["text"] for c in r["captions"] if not c["heldOut"]],
+        "heldOut": lambda r: [c["text"] for c in r["captions"] if c["heldOut"]],
+    }
+    if any("searches" in r for r in records):
+        sets["partial"] = lambda r: [c["text"] for c in r["captions"] if c.get("coverage") == "some"
+                                     and c.get("objects") == 2 and len(r["graph"]["objects"]) >= 4]
+        sets["searchSeen"] = lambda r: [s["text"] for s in r["searches"] if not s["heldOut"]]
+        sets["searchHeldOut"] = lambda r: [s["text"] for s in r["searches"] if s["heldOut"]]
+    return sets
+
+
 def collect(reader: Reader, ds: WorldDataset, images: int, batch: int, work: Path, name: str) -> dict:
     records = [ds.record(i) for i in range(images)]
     qa, captions, probes = [], [], []
@@ -121,18 +137,18 @@ def collect(reader: Reader, ds: WorldDataset, images: int, batch: int, work: Pat
         for b, i in enumerate(idx):
             qs = records[i]["questions"]
             preds = reader.answer(tokens[b: b + 1].expand(len(qs), -1, -1), [q["question"] for q in qs], 8)
-            qa += [{"type": q["type"], "prediction": p, "answer": q["answer"], "heldOut": q["heldOut"]} for q, p in zip(qs, preds)]
+            qa += [{"type": q["type"], "prediction": p, "answer": q["answer"], "heldOut": q["heldOut"],
+                    **({"wording": q["wording"]} if "wording" in q else {})} for q, p in zip(qs, preds)]
         caps = reader.answer(tokens, [CAPTION_INSTRUCTIONS[0]] * len(idx), 80)
         captions += [{"caption": c, "graph": records[i]["graph"]} for c, i in zip(caps, idx)]
     image_emb = torch.cat(image_emb)
     retrieval = {}
-    for label, held in (("seen", False), ("heldOut", True)):
+    for label, pick in retrieval_sets(records).items():
         texts, owner = [], []
         for i, r in enumerate(records):
-            for c in r["captions"]:
-                if c["heldOut"] == held:
-                    texts.append(c["text"])
-                    owner.append(i)
+            for text in pick(r):
+                texts.append(text)
+                owner.append(i)
         if not texts:
             continue
         text_emb = torch.cat([reader.embed_texts(texts[s: s + 256]) for s in range(0, len(texts), 256)])

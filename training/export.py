@@ -28,7 +28,7 @@ from data import (CAPTION_INSTRUCTIONS, COMPRESS_PROMPT, E5V_IMAGE_PROMPT, E5V_T
 from evaluate import Reader, evaluate, load_run  # noqa: E402
 from fwd2bot import BUDGETS, greedy  # noqa: E402
 from model import ADAPTER_BASE, ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, splice  # noqa: E402
-from tokenizer import SPECIALS  # noqa: E402
+from tokenizer import SPECIALS, Tokenizer  # noqa: E402
 
 PACK_FORMAT, PACK_VERSION, OPSET = "glimpse-model-pack", 1, 17
 
@@ -173,6 +173,8 @@ def export_pack(run: Path, test: Path, out: Path, images: int, pack_id: str) -> 
     pack = {
         "format": PACK_FORMAT, "version": PACK_VERSION, "id": pack_id,
         "description": "Tiny Fwd2Bot model trained from scratch on the procedural shapes world",
+        "domain": pack_domain(tok),
+        "language": run_meta.get("language", 1),  # the world's language version it was trained on
         "dims": {"vision_dim": cfg.vision_dim, "vision_tokens": cfg.vision_tokens, "hidden": cfg.dim,
                  "layers": cfg.layers, "heads": cfg.heads, "head_dim": cfg.head_dim, "vocab_size": cfg.vocab_size},
         "image": {"size": cfg.image_size, "channels": "rgb", "mean": list(PIXEL_MEAN), "std": list(PIXEL_STD),
@@ -206,6 +208,15 @@ def export_pack(run: Path, test: Path, out: Path, images: int, pack_id: str) -> 
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return pack
+
+
+def pack_domain(tok: Tokenizer) -> dict:
+    """pack.json's `domain` (docs/model-pack.md) from training/pack-domain.json. Aliases
+    map a user's word the pack does not know onto one it does, so an alias from a word
+    the vocabulary has, or onto one it lacks, is left out."""
+    domain = json.loads((Path(__file__).resolve().parent / "pack-domain.json").read_text())
+    aliases = {src: dst for src, dst in domain.get("aliases", {}).items() if src not in tok.vocab and dst in tok.vocab}
+    return {**domain, "aliases": aliases}
 
 
 def lineage(folder: Path) -> list:

@@ -10,13 +10,13 @@ import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from data import IMAGE_AT, WorldDataset, caption_turn, chat_row, instruction_turns, pad_rows, text_rows
+from data import IMAGE_AT, Row, WorldDataset, caption_turn, chat_row, instruction_turns, pad_rows, text_rows
 from model import ADAPTER_BASE, ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, ModelConfig, left_align, splice
 from probes import SceneProbe, VisionProbe
 from tokenizer import Tokenizer
@@ -41,6 +41,10 @@ class Fwd2BotConfig:
     budgets: str = "prefix"       # prefix (sample K' per batch) | fixed (always K)
     disc_weight: float = 0.03     # weight of the contrastive loss next to the autoregressive one (paper: 1)
     scene_probe: bool = False     # deviation: also read the scene graph off the compressed tokens (SceneProbe)
+    hard_negatives: float = 0.0   # per image of a caption batch, the chance that its text is a probe's true caption
+                                  # and the probe's hard negative (swapped/replaced/added) joins the negatives
+    search_texts: float = 0.0     # per image, the chance that its contrastive text is a short search text
+    unk_rate: float = 0.0         # chance that a non-meaning question word is read as <unk> (reading past unknown words)
 
     def __post_init__(self):
         for name, allowed in CHOICES.items():
@@ -48,6 +52,10 @@ class Fwd2BotConfig:
                 raise ValueError(f"fwd2bot {name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
         if not isinstance(self.disc_weight, (int, float)) or not math.isfinite(self.disc_weight) or self.disc_weight < 0:
             raise ValueError(f"fwd2bot disc_weight must be a number >= 0, not {self.disc_weight!r}")
+        for name in ("hard_negatives", "search_texts", "unk_rate"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"fwd2bot {name} must be a probability in [0, 1], not {value!r}")
 
     def compress_adapter(self) -> int:
         return ADAPTER_BASE if self.adapters == "full" else ADAPTER_COMPRESS
@@ -123,11 +131,62 @@ def lm_loss(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, labels: torch.T
     return F.cross_entropy(logits, targets[keep])
 
 
-def info_nce(model: Glimpse, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Symmetric InfoNCE on cosine similarity; a, b: [B, D] normalised."""
-    logits = a @ b.t() * model.logit_scale.exp().clamp(max=100)
+def info_nce(model: Glimpse, a: torch.Tensor, b: torch.Tensor, hard: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Symmetric InfoNCE on cosine similarity; a (images), b (their texts): [B, D] normalised.
+    hard [H, D]: extra texts false for every image (hard negatives), which only the
+    image-to-text direction can use."""
+    scale = model.logit_scale.exp().clamp(max=100)
+    logits = a @ b.t() * scale                                          # [B, B]
     target = torch.arange(a.shape[0], device=a.device)
-    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
+    to_text = logits if hard is None else torch.cat([logits, a @ hard.t() * scale], 1)  # [B, B + H]
+    return (F.cross_entropy(to_text, target) + F.cross_entropy(logits.t(), target)) / 2
+
+
+def contrastive_texts(records: List[dict], captions: List[str], rng: random.Random, f2b: "Fwd2BotConfig"):
+    """Each image's text for the contrastive loss and the batch's hard negatives. Without
+    the switches: the caption of its AR turn, and no rng is drawn (old runs replay)."""
+    texts, hard = list(captions), []
+    for b, r in enumerate(records):
+        probes, searches = r.get("probes") or [], [s["text"] for s in r.get("searches") or [] if not s["heldOut"]]
+        if f2b.hard_negatives > 0 and probes and rng.random() < f2b.hard_negatives:
+            probe = rng.choice(probes)
+            texts[b] = probe["positive"]
+            hard.append(probe["negative"])
+        elif f2b.search_texts > 0 and searches and rng.random() < f2b.search_texts:
+            texts[b] = rng.choice(searches)
+    return texts, hard
+
+
+def drop_words(row: Row, rng: random.Random, rate: float, unk_id: int, keep: Set[int]) -> Row:
+    """Reads a few question words as <unk> (never a meaning word, a special token or an
+    answer), so the model learns to answer past a word it does not know."""
+    if rate <= 0:
+        return row
+    ids = [unk_id if label == -100 and i not in keep and rng.random() < rate else i
+           for i, label in zip(row.ids, row.labels)]
+    return Row(ids, row.labels, row.image_at)
+
+
+def grow_vocabulary(state: Dict[str, torch.Tensor], old: Tokenizer, new: Tokenizer, synonyms: Dict[str, str]) -> None:
+    """Grows a trained model's token tables in place for `new`, a vocabulary extending
+    `old` (Tokenizer.extended). A new synonym starts as its canonical word's row (crimson as
+    red, color as colour); any other new word as the mean word row plus a little noise."""
+    if any(new.vocab.get(w) != i for w, i in old.vocab.items()):
+        raise ValueError("the new vocabulary must keep every old word's id (build it with Tokenizer.extended)")
+    g = torch.Generator().manual_seed(0)
+    for key in ("decoder.embed.weight", "decoder.lm_head.weight"):
+        if key not in state:
+            continue
+        table = state[key]                                                  # [V_old, D]
+        mean, spread = table.mean(0), table.std(0)
+        rows = []
+        for word in sorted(set(new.vocab) - set(old.vocab), key=new.vocab.get):
+            canonical = synonyms.get(word)
+            if canonical in old.vocab:
+                rows.append(table[old.vocab[canonical]])
+            else:
+                rows.append(mean + 0.1 * spread * torch.randn(table.shape[1], generator=g))
+        state[key] = torch.cat([table, torch.stack(rows)]) if rows else table  # [V_new, D]
 
 
 def splice_batch(model: Glimpse, ids, mask, labels, inserted: torch.Tensor):
@@ -142,9 +201,9 @@ def splice_batch(model: Glimpse, ids, mask, labels, inserted: torch.Tensor):
 # ----------------------------------------------------------------------------- training steps
 
 def stage1_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
-                probe: Optional[VisionProbe] = None):
+                probe: Optional[VisionProbe] = None, unk_rate: float = 0.0, keep: Set[int] = frozenset()):
     records = [ds.record(i) for i in idx]
-    rows = [chat_row(tok, instruction_turns(r, rng)) for r in records]
+    rows = [drop_words(chat_row(tok, instruction_turns(r, rng)), rng, unk_rate, tok.unk_id, keep) for r in records]
     ids, mask, labels = pad_rows(rows, tok.pad_id)
     patches, cls = model.vision(ds.pixels(idx))
     visual = model.projector(patches)
@@ -159,7 +218,8 @@ def stage1_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
 
 
 def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
-                f2b: Fwd2BotConfig, prompt_ids: torch.Tensor, probe: Optional[SceneProbe] = None):
+                f2b: Fwd2BotConfig, prompt_ids: torch.Tensor, probe: Optional[SceneProbe] = None,
+                keep: Set[int] = frozenset()):
     budget = rng.choice(BUDGETS) if f2b.budgets == "prefix" else model.cfg.summary_tokens
     caption_batch = step % 2 == 1  # the sampler alternates instruction and caption-pair batches 1:1
     if f2b.loss == "disc":
@@ -177,15 +237,20 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
         metrics["scene_aux"] = aux.item()
     turns = [[caption_turn(r, rng)] if caption_batch else instruction_turns(r, rng) for r in records]
     if f2b.loss in ("ar", "both"):
-        ids, mask, labels = pad_rows([chat_row(tok, t) for t in turns], tok.pad_id)
+        rows = [chat_row(tok, t) for t in turns]
+        if not caption_batch:
+            rows = [drop_words(r, rng, f2b.unk_rate, tok.unk_id, keep) for r in rows]
+        ids, mask, labels = pad_rows(rows, tok.pad_id)
         x, mask, labels = splice_batch(model, ids, mask, labels, compressed)
         ar = lm_loss(model, x, mask, labels, f2b.generate_adapter())
         total = total + ar
         metrics["ar_caption" if caption_batch else "ar_qa"] = ar.item()
     if caption_batch and f2b.loss in ("disc", "both"):
-        ids, mask = text_rows(tok, [t[0][1] for t in turns])
-        text = compress(model, f2b, model.embed(ids), mask, prompt_ids, budget)
-        disc = info_nce(model, Glimpse.retrieval_embedding(compressed), Glimpse.retrieval_embedding(text))
+        texts, hard = contrastive_texts(records, [t[0][1] for t in turns], rng, f2b)
+        ids, mask = text_rows(tok, texts + hard)
+        text = Glimpse.retrieval_embedding(compress(model, f2b, model.embed(ids), mask, prompt_ids, budget))
+        n = len(texts)
+        disc = info_nce(model, Glimpse.retrieval_embedding(compressed), text[:n], text[n:] if hard else None)
         total = total + (f2b.disc_weight if f2b.loss == "both" else 1.0) * disc
         metrics["disc"] = disc.item()
     return total, metrics

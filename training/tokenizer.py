@@ -7,7 +7,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 PAD, UNK, BOS, EOS, IMAGE, USER, ASSISTANT = "<pad>", "<unk>", "<s>", "</s>", "<image>", "USER:", "ASSISTANT:"
 SPECIALS = [PAD, UNK, BOS, EOS, IMAGE, USER, ASSISTANT]
@@ -18,12 +18,23 @@ _SPLIT = re.compile(r"\w+|[^\w\s]+")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def world_words(prompts: Sequence[str] = ()) -> List[str]:
+def _world(*args: str):
+    out = subprocess.run(["npx", "tsx", "world/cli.ts", *args], cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def world_words(prompts: Sequence[str] = (), language: int = 1) -> List[str]:
     """Every word the world's language uses (from the TypeScript generator), plus the
     words of the model's own prompts (compression, caption instructions, E5-V)."""
-    out = subprocess.run(["npx", "tsx", "world/cli.ts", "vocab"], cwd=ROOT, check=True, capture_output=True, text=True)
-    words = json.loads(out.stdout.strip().splitlines()[-1])
+    words = _world("vocab", "--language", str(language))
     return words + [w for p in prompts for w in _SPLIT.findall(p.lower())]
+
+
+def world_lexicon() -> Tuple[List[str], Dict[str, str]]:
+    """Language 2's meaning words (never hidden by word dropout) and its synonyms onto
+    their canonical words (a new word's embedding starts as its canonical word's)."""
+    lexicon = _world("vocab", "--language", "2", "--lexicon")
+    return lexicon["words"], lexicon["synonyms"]
 
 
 class Tokenizer:
@@ -39,6 +50,14 @@ class Tokenizer:
         for token in [*SPECIALS, *PUNCTUATION, *sorted(set(w.lower() for w in words))]:
             vocab.setdefault(token, len(vocab))
         return cls(vocab)
+
+    def extended(self, words: Sequence[str]) -> "Tokenizer":
+        """This vocabulary with the new words appended (sorted): every known word keeps its
+        id, so a trained model grows its embedding table instead of starting over."""
+        vocab = dict(self.vocab)
+        for word in sorted(set(w.lower() for w in words) - set(vocab)):
+            vocab[word] = len(vocab)
+        return Tokenizer(vocab)
 
     @classmethod
     def load(cls, path: Path) -> "Tokenizer":

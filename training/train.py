@@ -22,18 +22,23 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import COMPRESS_PROMPT, PROMPTS, DatasetError, WorldDataset  # noqa: E402
-from fwd2bot import (STAGE2_MODEL_FIELDS, Fwd2BotConfig, attach_single_forward, is_fwd2bot_parameter,  # noqa: E402
-                     lr_at, save_checkpoint, stage1_step, stage2_step, trainable)
+from fwd2bot import (STAGE2_MODEL_FIELDS, Fwd2BotConfig, attach_single_forward, grow_vocabulary,  # noqa: E402
+                     is_fwd2bot_parameter, lr_at, save_checkpoint, stage1_step, stage2_step, trainable)
 from model import Glimpse, ModelConfig, count_parameters  # noqa: E402
 from probes import SceneProbe, VisionProbe  # noqa: E402
 from run_folder import MetricsLog, add_run_options, open_run, resume  # noqa: E402
-from tokenizer import Tokenizer, world_words  # noqa: E402
+from tokenizer import PUNCTUATION, SPECIALS, Tokenizer, world_lexicon, world_words  # noqa: E402
 
-def build_model(args, run: Path) -> Tuple[Glimpse, Tokenizer, dict]:
+def build_model(args, run: Path, language: int) -> Tuple[Glimpse, Tokenizer, dict]:
     """A fresh stage-1 model, or a stage-2 model on a finished stage-1 base."""
     if args.stage == 1:
         tok_path = run / "tokenizer.json"
-        tok = Tokenizer.load(tok_path) if tok_path.exists() else Tokenizer.from_words(world_words(PROMPTS))
+        if tok_path.exists():
+            tok = Tokenizer.load(tok_path)
+        elif args.init_tokenizer:  # the --init model's words keep their ids; the data set's new words are appended
+            tok = Tokenizer.load(args.init_tokenizer).extended(world_words(PROMPTS, language))
+        else:
+            tok = Tokenizer.from_words(world_words(PROMPTS, language))
         tok.save(tok_path)
         cfg = ModelConfig(vocab_size=len(tok), **json.loads(args.model or "{}"))
         return Glimpse(cfg), tok, {}
@@ -71,6 +76,12 @@ def main(argv=None) -> None:
         "run": "run folder: checkpoints, logs, tokenizer", "lr": "peak learning rate (stage 1: 1e-3, stage 2: 2e-3)"})
     ap.add_argument("--base", help="stage 2: the finished stage-1 run folder")
     ap.add_argument("--init", help="start from the weights of this final.pt or ckpt.pt (to train on with a new schedule)")
+    ap.add_argument("--init-adapters", help="stage 2: start the adapters, summary tokens and temperature from this "
+                    "stage-2 final.pt or ckpt.pt (e.g. the previous pack's, after its base was trained on)")
+    ap.add_argument("--init-tokenizer", help="stage 1 with --init: the tokenizer.json the --init weights were trained "
+                    "with; the data set's new words are appended and their embeddings grown (fwd2bot.grow_vocabulary)")
+    ap.add_argument("--unk-rate", type=float, default=0.0, help="stage 1: chance that a non-meaning question word "
+                    "is read as <unk> (stage 2: the fwd2bot unk_rate)")
     ap.add_argument("--vision-aux", action=argparse.BooleanOptionalAction, default=True,
                     help="stage 1: supervise the vision tower with the scene graph (per-cell attributes, scene)")
     ap.add_argument("--model", help="JSON overrides of ModelConfig, e.g. '{\"dim\": 128}' (stage 2: only "
@@ -86,14 +97,28 @@ def main(argv=None) -> None:
     except DatasetError as err:
         raise SystemExit(f"train.py: {err}")
     run.mkdir(parents=True, exist_ok=True)
-    model, tok, f2b_dict = build_model(args, run)
+    language = ds.manifest.get("language", 1)
+    model, tok, f2b_dict = build_model(args, run, language)
+    keep = set(tok.vocab[w] for w in world_lexicon()[0] if w in tok.vocab) if language == 2 else set()
+    keep |= {tok.vocab[t] for t in SPECIALS} | {tok.vocab[p] for p in PUNCTUATION}
     if ds.size != model.cfg.image_size:
         raise SystemExit(f"train.py: the data set's images are {ds.size} px but the model expects {model.cfg.image_size}")
     if args.init:
         init = torch.load(args.init, map_location="cpu")
-        if init["config"] != asdict(model.cfg):
+        if args.init_tokenizer and init["config"]["vocab_size"] != len(tok):
+            grow_vocabulary(init["model"], Tokenizer.load(args.init_tokenizer), tok, world_lexicon()[1])
+            init["config"] = {**init["config"], "vocab_size": len(tok)}
+        if asdict(ModelConfig(**init["config"])) != asdict(model.cfg):  # fields added since default as before
             raise SystemExit(f"train.py: {args.init} was trained with another model config")
         model.load_state_dict(init["model"])
+    if args.init_adapters:
+        if args.stage != 2 or args.init:
+            raise SystemExit("train.py: --init-adapters is for a fresh stage-2 run (without --init)")
+        donor = {k: v for k, v in torch.load(args.init_adapters, map_location="cpu")["model"].items() if is_fwd2bot_parameter(k)}
+        own = model.state_dict()
+        if donor.keys() != {k for k in own if is_fwd2bot_parameter(k)} or any(v.shape != own[k].shape for k, v in donor.items()):
+            raise SystemExit(f"train.py: {args.init_adapters} has other adapters than this run (lora_rank, adapters)")
+        model.load_state_dict(donor, strict=False)
     f2b = Fwd2BotConfig(**f2b_dict) if args.stage == 2 else None
     params = trainable(model, args.stage, f2b)
     if args.stage == 1:
@@ -117,7 +142,8 @@ def main(argv=None) -> None:
     start = resume(run, restore)
     prompt_ids = torch.tensor(tok.encode(COMPRESS_PROMPT))
     meta = {"stage": args.stage, "config": asdict(model.cfg), "fwd2bot": f2b_dict, "args": vars(args),
-            "parameters": count_parameters(model), "trainable": sum(p.numel() for p in params), "data": str(args.data)}
+            "parameters": count_parameters(model), "trainable": sum(p.numel() for p in params), "data": str(args.data),
+            "language": language}
     (run / "run.json").write_text(json.dumps(meta, indent=1) + "\n")
     print(json.dumps({k: meta[k] for k in ("stage", "parameters", "trainable")}), flush=True)
 
@@ -136,9 +162,9 @@ def main(argv=None) -> None:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args.steps, peak, args.warmup)
         if args.stage == 1:
-            loss, metrics = stage1_step(model, ds, tok, idx, rng, step, probe)
+            loss, metrics = stage1_step(model, ds, tok, idx, rng, step, probe, args.unk_rate, keep)
         else:
-            loss, metrics = stage2_step(model, ds, tok, idx, rng, step, f2b, prompt_ids, probe)
+            loss, metrics = stage2_step(model, ds, tok, idx, rng, step, f2b, prompt_ids, probe, keep)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

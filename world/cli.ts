@@ -5,6 +5,7 @@ import { LANGUAGES, SPLITS, vocabulary, type LanguageVersion, type Split } from 
 import { writeLlava } from './llava.ts';
 import { WorldError } from './output.ts';
 import { writeSamples } from './samples.ts';
+import { lexiconV2 } from './v2-language.ts';
 import { writeWds } from './wds.ts';
 
 
@@ -13,13 +14,13 @@ const USAGE = `Usage:
   npm run world -- samples --count N [--seed S] [--size 256] --out DIR [--language 1|2] [--force]
   npm run world -- llava --count N [--split train|val|test] [--seed S] [--size 336] --out DIR [--language 1|2] [--force]
   npm run world -- wds --count N [--split train|val|test] [--seed S] [--size 256] [--shard-size 10000] --out DIR [--language 1|2] [--force]
-  npm run world -- vocab [--language 1|2]
+  npm run world -- vocab [--language 1|2] [--lexicon]
 
 dataset  writes DIR/images.u8 (N x size x size x 3 uint8), DIR/scenes.jsonl and DIR/manifest.json
 samples  writes a photo folder DIR/photos/<year>/<event>/IMG_nnnn.jpg and DIR/glimpse-samples.scenes.json
 llava    writes LLaVA-665k style conversations: DIR/llava_shapes.json, DIR/images/shapes/<id>.jpg, DIR/scenes.jsonl (truth)
 wds      writes caption pairs as img2dataset-style webdataset shards: DIR/00000.tar (KEY.jpg, KEY.json, KEY.txt), DIR/00000_stats.json
-vocab    prints every word the world's language uses, as JSON
+vocab    prints every word the world's language uses, as JSON; --lexicon (language 2): its meaning words and synonyms
 --language 2 picks the varied language (synonyms, spellings, question forms, partial captions); 1, the default, is the bundled pack's
 Same arguments give byte-identical output. See world/README.md for the formats.`;
 
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
       options: {
         split: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
         out: { type: 'string' }, jpeg: { type: 'string' }, force: { type: 'boolean' }, 'shard-size': { type: 'string' },
-        language: { type: 'string' },
+        language: { type: 'string' }, lexicon: { type: 'boolean' },
       },
     }).values;
   } catch (err) {
@@ -81,6 +82,7 @@ async function main(argv: string[]): Promise<void> {
   const seed = integer('seed', parsed.seed, 0, 0, 2 ** 32 - 1);
   if (parsed['shard-size'] !== undefined && command !== 'wds') throw new WorldError(`${command} takes no --shard-size`);
   if (parsed.jpeg !== undefined && command !== 'dataset') throw new WorldError(`${command} takes no --jpeg`);
+  if (parsed.lexicon !== undefined && command !== 'vocab') throw new WorldError(`${command} takes no --lexicon`);
   if (parsed.language !== undefined && !['dataset', 'samples', 'vocab', 'llava', 'wds'].includes(command ?? '')) throw new WorldError(`${command} takes no --language`);
   const started = Date.now();
   if (command === 'dataset') {
@@ -121,7 +123,9 @@ async function main(argv: string[]): Promise<void> {
       console.log(`wrote ${r.count} ${split} caption pairs in ${r.shards.length} shard(s) to ${parsed.out} in ${seconds()} s`);
     }
   } else if (command === 'vocab') {
-    console.log(JSON.stringify(vocabulary(languageOf(parsed.language))));
+    const language = languageOf(parsed.language);
+    if (parsed.lexicon === true && language !== 2) throw new WorldError('--lexicon needs --language 2');
+    console.log(JSON.stringify(parsed.lexicon === true ? lexiconV2() : vocabulary(language)));
   } else {
     throw new WorldError(`unknown command '${command}'\n\n${USAGE}`);
   }

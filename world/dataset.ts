@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { languageFor, pixelsFor, sceneAt, SPLIT_LANGUAGE, type LanguageVersion, type Split } from './generate.ts';
+import { languageFor, pixelsFor, sceneAt, SPLIT_LANGUAGE, type LanguageOptions, type LanguageVersion, type Split } from './generate.ts';
 import { orderedPool, writeFolderAtomically } from './output.ts';
 import { COLOURS, SCENE_TYPES, SHAPES, SIZES } from './vocab.ts';
 
@@ -42,6 +42,16 @@ export interface DatasetManifest {
 }
 
 /** Width of the render pipeline: enough to keep both cores and sharp's threads busy. */
+/**
+ * Language 2 gives train records probes too: they are the hard negatives of the contrastive
+ * loss (swapped attributes and objects, replaced relations, added objects). Probes are drawn
+ * after the captions, searches and questions, so those stay as they were; val and test
+ * probes come from other scenes (other streams), so training never sees an evaluation probe.
+ */
+export const LANGUAGE_2_OPTIONS: Record<Split, LanguageOptions> = {
+  train: { ...SPLIT_LANGUAGE.train, probes: true }, val: SPLIT_LANGUAGE.val, test: SPLIT_LANGUAGE.test,
+};
+
 const IN_FLIGHT = Math.max(4, os.availableParallelism() * 4);
 
 export async function writeDataset(opts: DatasetOptions): Promise<DatasetManifest> {
@@ -74,7 +84,7 @@ export async function writeDataset(opts: DatasetOptions): Promise<DatasetManifes
         fs.writeSync(imageFd, pixels);
         imageHash.update(pixels);
         imageBytes += pixels.length;
-        const item = languageFor(scene, opts.seed, opts.split, i, SPLIT_LANGUAGE[opts.split], language);
+        const item = languageFor(scene, opts.seed, opts.split, i, language === 2 ? LANGUAGE_2_OPTIONS[opts.split] : SPLIT_LANGUAGE[opts.split], language);
         counts.captions += item.captions.length;
         counts.questions += item.questions.length;
         counts.questionsHeldOut += item.questions.filter((q) => q.heldOut).length;

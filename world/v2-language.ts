@@ -4,7 +4,7 @@ import { makeProbes, type Probe } from './probes.ts';
 import type { Rng } from './rng.ts';
 import { toSceneGraph, type Scene, type SceneGraph } from './scene.ts';
 import { makeCaptionsV2, makeSearchesV2, type CaptionV2, type SearchV2 } from './v2-captions.ts';
-import { ABSENT_COLOUR, americanise, COLOUR_WORDS, OBJECT_NOUNS, ROW_WORDS, SCENE_LEXICON, SHAPE_NOUNS, SIZE_WORDS } from './v2-lexicon.ts';
+import { ABSENT_COLOUR, americanise, COLOUR_WORDS, V2_SYNONYMS, OBJECT_NOUNS, ROW_WORDS, SCENE_LEXICON, SHAPE_NOUNS, SIZE_WORDS } from './v2-lexicon.ts';
 import { makeQuestionsV2, type QuestionV2 } from './v2-questions.ts';
 import { COLS, NUMBER_WORDS, ROWS, SCENE_TYPES } from './vocab.ts';
 
@@ -50,4 +50,19 @@ export function lexiconWords(): string[] {
     ...Object.values(SCENE_LEXICON).flatMap((s) => [...s.nouns, ...s.preps, ...s.kinds]),
   ];
   return [...new Set([...texts, ...texts.map(americanise)].flatMap(wordsOf))];
+}
+
+/**
+ * What training needs of the lexicon: `words`, every word that carries meaning (shapes,
+ * colours, sizes, places, scenes, numbers, in both spellings), which word dropout never
+ * hides; `synonyms`, each non-canonical surface word onto its canonical word (US
+ * spellings included), which seeds a new word's embedding from a known one.
+ */
+export function lexiconV2(): { words: string[]; synonyms: Record<string, string> } {
+  const spellings = { color: 'colour', colors: 'colours', colored: 'coloured', center: 'centre', gray: 'grey' };
+  const synonyms: Record<string, string> = { ...V2_SYNONYMS, ...spellings };
+  const glue = new Set(['a', 'an', 'at', 'in', 'on', 'the', 'among', 'under']);
+  const digits = Array.from({ length: 10 }, (_, d) => String(d));
+  const words = [...lexiconWords(), ...digits, 'colour', 'colours', ...Object.keys(spellings)].filter((w) => !glue.has(w));
+  return { words: [...new Set(words)].sort(), synonyms };
 }
