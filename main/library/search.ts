@@ -20,6 +20,8 @@ export interface IndexOptions {
   prefilter?: 'auto' | 'always' | 'never';
   /** How many candidates the pre-filter passes on (default: `candidateCount(n)`). */
   candidates?: number;
+  /** 2: a helper thread takes half of each large scan (scanHelper.ts); default 1. */
+  threads?: 1 | 2;
 }
 
 /** Above this many bytes of int8 rows (n x d) the exact scan gives way to the pre-filter. */
@@ -42,9 +44,9 @@ export class VectorIndex {
   private count = 0;
   private readonly slot = new Map<number, number>();
   /** The int8 rows, after the quantized query: [query | rows | scores | candidate list]. */
-  private readonly rows = new SimdScan();
+  private readonly rows: SimdScan;
   /** The sign codes, after the query's tables: [tables (32 B a code byte) | codes in blocks of 16 | scores]. */
-  private readonly signs = new SimdScan();
+  private readonly signs: SimdScan;
   /** Row strides in bytes: d rounded up to the scans' 16-byte step, zero-padded. */
   private readonly width: number;
   private readonly bitWidth: number;
@@ -54,6 +56,13 @@ export class VectorIndex {
   constructor(readonly d: number, private readonly options: IndexOptions = {}) {
     this.width = Math.ceil(d / 16) * 16;
     this.bitWidth = signWidth(d);
+    this.rows = new SimdScan(options.threads);
+    this.signs = new SimdScan(options.threads);
+  }
+
+  /** Stops the scans' helper threads, if any. */
+  async close(): Promise<void> {
+    await Promise.all([this.rows.close(), this.signs.close()]);
   }
 
   get size(): number {
@@ -67,8 +76,13 @@ export class VectorIndex {
 
   /** Whether a search now reads sign codes first. */
   get prefiltering(): boolean {
+    return this.prefilteringAt(this.count);
+  }
+
+  /** Whether a search would read sign codes first with `n` photos indexed. */
+  prefilteringAt(n: number): boolean {
     const mode = this.options.prefilter ?? 'auto';
-    return mode === 'always' || (mode === 'auto' && this.count * this.width > PREFILTER_BYTES);
+    return mode === 'always' || (mode === 'auto' && n * this.width > PREFILTER_BYTES);
   }
 
   /** An index of `d`-wide embeddings filled from (photo id, embedding) pairs. */

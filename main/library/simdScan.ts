@@ -13,6 +13,8 @@
 //                                              "fast scan" does), summed in u16 lanes, written as 16 int32.
 // The int8 scans' `width` is the row stride in bytes, a multiple of 16 (rows are zero-padded to it).
 
+import { ScanFn, ScanHelper } from './scanHelper.ts';
+
 const leb = (n: number): number[] => {
   const out: number[] = [];
   do {
@@ -90,33 +92,75 @@ const func = (locals: number[], body: number[]) => {
   const code = [...locals, ...body, 0x0b];
   return [...leb(code.length), ...code];
 };
-const MODULE = new Uint8Array([
+/** The memory import: 1 page at least; a shared one (for a helper thread) must say its maximum. */
+const module = (shared: boolean) => new WebAssembly.Module(new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
   ...section(1, [0x02, 0x60, 0x05, I32, I32, I32, I32, I32, 0x00, 0x60, 0x06, I32, I32, I32, I32, I32, I32, 0x00]),
-  ...section(2, [0x01, ...name('env'), ...name('memory'), 0x02, 0x00, 0x01]),
+  ...section(2, [0x01, ...name('env'), ...name('memory'), 0x02, ...(shared ? [0x03, 0x01, ...leb(MAX_PAGES)] : [0x00, 0x01])]),
   ...section(3, [0x03, 0x00, 0x01, 0x00]),
   ...section(7, [0x03, ...name('scan'), 0x00, 0x00, ...name('scanRows'), 0x00, 0x01, ...name('signScan'), 0x00, 0x02]),
   ...section(10, [0x03,
     ...func([0x02, 0x01, I32, 0x03, V128], scan),
     ...func([0x02, 0x02, I32, 0x03, V128], scanRows),
     ...func([0x02, 0x02, I32, 0x04, V128], signScan)]),
-]);
+]));
 
-const compiled = new WebAssembly.Module(MODULE);
 const PAGE = 65536;
-type Scan = (data: number, query: number, out: number, rows: number, width: number) => void;
+const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
+const compiled = { local: module(false), shared: null as WebAssembly.Module | null };
+type Scan = (data: number, query: number, out: number, rows: number, width: number, list?: number) => void;
+/** A scan reading less than this is not worth handing half of to the helper thread. */
+const SPLIT_BYTES = 4 * 2 ** 20;
 
-/** The scans over rows held in one WebAssembly memory of their own. */
+/** The scans over rows held in one WebAssembly memory of their own, on this thread or split with a helper. */
 export class SimdScan {
-  private readonly memory = new WebAssembly.Memory({ initial: 1 });
-  private readonly fns: { scan: Scan; scanRows: (...args: [...Parameters<Scan>, number]) => void; signScan: Scan };
+  private readonly memory: WebAssembly.Memory;
+  private readonly fns: Scan[];
+  private readonly helper: ScanHelper | null = null;
 
-  constructor() {
-    this.fns = new WebAssembly.Instance(compiled, { env: { memory: this.memory } }).exports as unknown as SimdScan['fns'];
+  /** `threads` 2: a helper thread takes half of each large scan (scanHelper.ts). */
+  constructor(threads: 1 | 2 = 1) {
+    let code = compiled.local;
+    if (threads === 2) {
+      code = compiled.shared ??= module(true);
+      this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+      this.helper = new ScanHelper(code, this.memory);
+    } else {
+      this.memory = new WebAssembly.Memory({ initial: 1 });
+    }
+    const e = new WebAssembly.Instance(code, { env: { memory: this.memory } }).exports;
+    this.fns = [e.scan, e.scanRows, e.signScan] as Scan[];
+  }
+
+  /** Whether a helper thread has started and takes half of large scans. */
+  get helping(): boolean {
+    return this.helper?.ready ?? false;
+  }
+
+  /** Stops the helper thread, if any. */
+  async close(): Promise<void> {
+    await this.helper?.close();
+  }
+
+  /**
+   * Runs `fn` over `count` rows of `bytes` each, the second half on the helper thread
+   * when there is one; `steps` say how its pointers move a row.
+   */
+  private run(fn: ScanFn, args: number[], count: number, bytes: number, steps: { data: number; out: number; list: number }): void {
+    const helper = this.helper;
+    if (!helper || count * bytes < SPLIT_BYTES || !helper.ready) {
+      (this.fns[fn] as Scan)(args[0] as number, args[1] as number, args[2] as number, count, args[4] as number, args[5]);
+      return;
+    }
+    const half = count >> 1;
+    const [data, query, out, , width, list = 0] = args as [number, number, number, number, number, number?];
+    const job = helper.start(fn, [data + half * steps.data, query, out + half * steps.out, count - half, width, list + half * steps.list]);
+    (this.fns[fn] as Scan)(data, query, out, half, width, list);
+    helper.wait(job);
   }
 
   /** Makes room for `bytes` and returns the memory (a grown memory replaces the old buffer). */
-  reserve(bytes: number): ArrayBuffer {
+  reserve(bytes: number): ArrayBufferLike {
     const have = this.memory.buffer.byteLength;
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
     return this.memory.buffer;
@@ -124,17 +168,17 @@ export class SimdScan {
 
   /** out[r] = rows[r] . query (int32) for `count` int8 rows of `width` bytes at the byte offsets given. */
   int8(dataAt: number, queryAt: number, outAt: number, count: number, width: number): void {
-    this.fns.scan(dataAt, queryAt, outAt, count, stride(width));
+    this.run(ScanFn.Int8, [dataAt, queryAt, outAt, count, stride(width)], count, width, { data: width, out: 4, list: 0 });
   }
 
   /** The same for the rows whose numbers are the `count` int32 values at `listAt`. */
   int8Rows(dataAt: number, queryAt: number, outAt: number, count: number, width: number, listAt: number): void {
-    this.fns.scanRows(dataAt, queryAt, outAt, count, stride(width), listAt);
+    this.run(ScanFn.Int8Rows, [dataAt, queryAt, outAt, count, stride(width), listAt], count, width, { data: 0, out: 4, list: 4 });
   }
 
   /** out[p] = sum_j u_j bit_j(photo p) for `blocks` blocks of 16 transposed sign codes of `width` bytes (signCodes.ts). */
   signs(dataAt: number, tablesAt: number, outAt: number, blocks: number, width: number): void {
-    this.fns.signScan(dataAt, tablesAt, outAt, blocks, width);
+    this.run(ScanFn.Signs, [dataAt, tablesAt, outAt, blocks, width], blocks, 16 * width, { data: 16 * width, out: 64, list: 0 });
   }
 }
 
