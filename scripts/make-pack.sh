@@ -13,7 +13,7 @@ STEPS1=${STEPS1:-3500}
 STEPS1_MORE=${STEPS1_MORE:-2400}
 STEPS2=${STEPS2:-4000}
 STEPS2_MORE=${STEPS2_MORE:-1500}
-STEPS1_V2=${STEPS1_V2:-1500}
+STEPS1_V2=${STEPS1_V2:-1100}
 STEPS2_V2=${STEPS2_V2:-2500}
 RANK2=${RANK2:-32}
 PY=/usr/bin/python3
@@ -45,12 +45,16 @@ began=$(date +%s)
 "$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot-more" --base "$RUNS/base-more" \
   --init "$RUNS/fwd2bot/ckpt.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
   --steps "$STEPS2_MORE" --lr 5e-4 --warmup 50 --seed 1 --log-every 50 --ckpt-every 250
+# Stage 1 a third time (training/checkpoints/stage1-base-7700.pt: 7,700 steps in all), the
+# base language 2 goes on from.
+"$PY" training/train.py --stage 1 --data "$DATA/train" --run "$RUNS/base-more2" --init "$RUNS/base-more/ckpt.pt" \
+  --steps "${STEPS1_MORE2:-1800}" --lr 5e-4 --warmup 50 --seed 2 --log-every 50 --ckpt-every 250
 # Language 2: stage 1 goes on from the language-1 base with the vocabulary grown (old ids kept,
 # synonyms seeded from their canonical word) and 3 % of question glue words read as <unk>;
 # stage 2 starts its adapters from the language-1 pack's and adds hard negatives and search
 # texts to the contrastive loss (docs/training.md, "Language 2").
-"$PY" training/train.py --stage 1 --data "$DATA/train-v2" --run "$RUNS/base-v2" --init "$RUNS/base-more/final.pt" \
-  --init-tokenizer "$RUNS/base-more/tokenizer.json" --unk-rate 0.03 --steps "$STEPS1_V2" --lr 5e-4 --warmup 50 --seed 7 \
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2" --run "$RUNS/base-v2" --init "$RUNS/base-more2/ckpt.pt" \
+  --init-tokenizer "$RUNS/base-more2/tokenizer.json" --unk-rate 0.03 --steps "$STEPS1_V2" --lr 5e-4 --warmup 50 --seed 7 \
   --log-every 25 --ckpt-every 250
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2" --run "$RUNS/fwd2bot-v2" --base "$RUNS/base-v2" \
   --init-adapters "$RUNS/fwd2bot-more/final.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \

@@ -28,7 +28,7 @@ const KNOWN = [...VOCAB].filter((w) => /[a-z]/.test(w));
 const ENGLISH = ('dog cat cats my your birthday party car tree house mountain river friend family wedding sunset beer pizza bicycle phone '
   + 'guitar kitchen garden airport horse bird flower city street baby holiday train ocean forest building dinner christmas selfie puppy '
   + 'coffee book window color gray grey colorful triangular round bright big little huge tiny purple violet ball box person people face '
-  + 'smile happy sad running jumping behind between next beside inside near far').split(' ').filter((w) => !VOCAB.has(w));
+  + 'smile happy sad running jumping behind between next beside inside near far').split(' ').filter((w) => !VOCAB.has(w) && !Object.hasOwn(ALIASES, w));
 
 const rng = new Rng('understanding-test', 5);
 const pick = <T>(xs: readonly T[]): T => xs[rng.int(0, xs.length - 1)] as T;
@@ -115,7 +115,8 @@ test('the world\'s own captions still match well; gibberish and unknown words ge
   const nonsense = [
     ...Array.from({ length: 40 }, () => Array.from({ length: rng.int(1, 4) }, gibberishWord).join(' ')),
     ...Array.from({ length: 40 }, () => Array.from({ length: rng.int(1, 3) }, () => pick(ENGLISH)).join(' ')),
-    ...Array.from({ length: 40 }, () => `${pick(['a', 'the', 'two', 'small', 'red'])} ${styled(pick(ENGLISH))} ${pick(['on the beach', 'at night', 'in the snow', ''])}`),
+    // A known scene with an unknown thing in it ("my" alone would leave just "the beach", which is understood).
+    ...Array.from({ length: 40 }, () => `${pick(['a', 'the', 'two', 'small', 'red'])} ${styled(pick(ENGLISH.filter((w) => !['my', 'your'].includes(w))))} ${pick(['on the beach', 'at night', 'in the snow', ''])}`),
     'my cat', 'DOG?', 'Where is my dog', '???', 'the', 'what is this',
   ];
   for (const text of nonsense) {
@@ -136,7 +137,7 @@ test('a question whose key word is unknown is answered "I don\'t know the word",
     ['Is there a BICYCLE in the picture?', ['bicycle']],
     ['How many puppies are there?', ['puppies']],
     [`${gibberishWord()} ${gibberishWord()}?`, []],
-    ['What colour is the dog\'s ball?', ["dog's", 'ball']],
+    ['What colour is the dog\'s bone?', ["dog's", 'bone']],
   ];
   for (const [question, key] of cases) {
     let streamed = '';
