@@ -34,6 +34,7 @@ export function realSizeSections(dir: string): string[] {
     const load = sw.machine.loadAverageAtEnd ? `load average ${sw.machine.loadAverageAtStart[0].toFixed(1)} at start, ${sw.machine.loadAverageAtEnd[0].toFixed(1)} at end` : `load average ${sw.machine.loadAverage.toFixed(1)}`;
     md.push(`Median ms of ${sw.queries} queries${sw.rounds ? ` × ${sw.rounds} rounds after a warm-up` : ''}, top ${sw.k}; recall@${sw.k} against the exact float32 ranking for queries near a photo`
       + `${sw.rounds ? ' / anywhere' : ''} (\`npm run bench:search-width -- --json\`, ${sw.date}, ${sw.machine.cores} cores shared with a training job, ${load}). `
+      + 'Wall-clock ms, and in brackets the CPU ms of the process (all threads): a search preempted by the other jobs takes longer on the clock, not in CPU. '
       + 'Bold: what the library searches with at that size (search.ts: the sign pre-filter once the int8 rows pass 128 MiB).', '');
     const cols: Array<[string, string]> = [['float32Js', 'float32 JS scan'], ['int8Wasm', 'int8 scan (WASM SIMD)'], ['int8', 'int8 scan (WASM SIMD)'], ['int8Threads', 'int8 scan, 2 threads'],
       ['signsRerank', 'sign pre-filter + int8 re-rank'], ['signsRerankThreads', 'pre-filter + re-rank, 2 threads'], ['sqliteVecInt8', 'sqlite-vec int8'], ['sqliteVecBit', 'sqlite-vec bit']];
@@ -41,7 +42,7 @@ export function realSizeSections(dir: string): string[] {
     md.push(line(['width', 'photos', ...present.map(([, title]) => title)]), line(Array(2 + present.length).fill('---')));
     const cell = (c: Json, chosen: boolean) => {
       if (!c) return '—';
-      const ms = `${c.ms.toFixed(1)} ms`;
+      const ms = `${c.ms.toFixed(1)} ms${c.cpuMs === undefined ? '' : ` (CPU ${c.cpuMs.toFixed(1)})`}`;
       const r = c.recallAt10Anywhere === undefined ? c.recallAt10.toFixed(2) : `${c.recallAt10.toFixed(2)} / ${c.recallAt10Anywhere.toFixed(2)}`;
       return `${chosen ? `**${ms}**` : ms}, R@${sw.k} ${r}, ${c.bytesPerPhoto} B`;
     };
