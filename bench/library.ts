@@ -68,6 +68,7 @@ try {
     const queries = Array.from({ length: 20 }, () => unit(rng, d));
     const ours: number[] = [];
     const vec: number[] = [];
+    let sameBest = 0;
     for (const q of queries) {
       let t = performance.now();
       const a = index.search(q, 10);
@@ -75,9 +76,11 @@ try {
       t = performance.now();
       const b = knn.all(Buffer.from(q.buffer)) as Array<{ rowid: number }>;
       vec.push(performance.now() - t);
-      if (a[0]?.photoId !== Number(b[0]?.rowid)) throw new Error('the two searches disagree on the best match');
+      // The index scans int8 codes, sqlite-vec float32: near-ties may swap places, a miss may not.
+      if (!a.some((h) => h.photoId === Number(b[0]?.rowid))) throw new Error('sqlite-vec\'s best match is not in the index\'s top 10');
+      if (a[0]?.photoId === Number(b[0]?.rowid)) sameBest++;
     }
-    scaling.push({ photos: n, inMemoryMs: median(ours), sqliteVecMs: median(vec) });
+    scaling.push({ photos: n, inMemoryMs: median(ours), sqliteVecMs: median(vec), sameBestOf20: sameBest });
     db.close();
   }
 
