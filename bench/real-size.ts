@@ -9,6 +9,7 @@
 // in the cache and search time at the family's width. --text-layers/--vision-layers keep
 // every width and cut the depth: a reduced run, marked as such in the results.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +75,9 @@ if (values.measure) {
 }
 
 const cache = values.cache ?? path.join(os.homedir(), '.cache', 'glimpse-real-size');
+/** The exporter's version: a digest of the training files that decide what a pack holds. */
+const EXPORTER = createHash('sha256').update(['model.py', 'hf_checkpoint.py', 'hf_export.py', 'pack_from_hf.py', 'real_size.py']
+  .map((f) => fs.readFileSync(path.join(root, 'training', f), 'utf8')).join('\0')).digest('hex');
 const family = values.family as string;
 const textLayers = Number(values['text-layers']);
 const visionLayers = Number(values['vision-layers']);
@@ -96,11 +100,20 @@ let params = 0;
 for (const precision of (values.precisions as string).split(',')) {
   const id = `${tag}-${precision}`;
   const pack = path.join(cache, 'packs', id);
+  // A cached pack is reused only if the exporter that wrote it is today's (an int8 pack from
+  // before the decode fix would be measured 45x slow).
+  const stamp = path.join(pack, '.exporter');
+  if (fs.existsSync(pack) && (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== EXPORTER)) {
+    console.log(`${id}: cached pack written by another exporter version; building it again`);
+    fs.rmSync(pack, { recursive: true, force: true });
+    fs.rmSync(path.join(cache, 'packs', `.${id}.run`), { recursive: true, force: true });
+  }
   if (!fs.existsSync(path.join(pack, 'pack.json'))) {
     run(python, ['training/pack_from_hf.py', '--checkpoint', checkpoint, '--llava-data', path.join(data, 'llava', 'llava_shapes.json'),
       '--images', path.join(data, 'llava', 'images'), '--captions', path.join(data, 'wds'), '--out', pack, '--id', id,
       '--run', path.join(cache, 'packs', `.${id}.run`), '--steps', '0', '--batch', '1', '--warmup', '0', '--eval-records', '1', '--eval-retrieval', '2',
       ...(precision === 'int8' ? ['--quantize', 'int8'] : [])]);
+    fs.writeFileSync(stamp, EXPORTER);
   }
   const manifest = JSON.parse(fs.readFileSync(path.join(pack, 'pack.json'), 'utf8'));
   params = manifest.training?.parameters ?? params;
