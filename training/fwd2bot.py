@@ -173,10 +173,10 @@ def grow_vocabulary(state: Dict[str, torch.Tensor], old: Tokenizer, new: Tokeniz
     red, color as colour); any other new word as the mean word row plus a little noise."""
     if any(new.vocab.get(w) != i for w, i in old.vocab.items()):
         raise ValueError("the new vocabulary must keep every old word's id (build it with Tokenizer.extended)")
-    g = torch.Generator().manual_seed(0)
     for key in ("decoder.embed.weight", "decoder.lm_head.weight"):
         if key not in state:
             continue
+        g = torch.Generator().manual_seed(0)  # per table: a tied LM head grows exactly as the embeddings
         table = state[key]                                                  # [V_old, D]
         mean, spread = table.mean(0), table.std(0)
         rows = []

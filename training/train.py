@@ -99,14 +99,16 @@ def main(argv=None) -> None:
     run.mkdir(parents=True, exist_ok=True)
     language = ds.manifest.get("language", 1)
     model, tok, f2b_dict = build_model(args, run, language)
-    keep = set(tok.vocab[w] for w in world_lexicon()[0] if w in tok.vocab) if language == 2 else set()
+    # One world CLI call for both uses: word dropout's meaning words, vocabulary growth's synonyms.
+    meaning_words, synonyms = world_lexicon() if language == 2 or args.init_tokenizer else ([], {})
+    keep = {tok.vocab[w] for w in meaning_words if w in tok.vocab} if language == 2 else set()
     keep |= {tok.vocab[t] for t in SPECIALS} | {tok.vocab[p] for p in PUNCTUATION}
     if ds.size != model.cfg.image_size:
         raise SystemExit(f"train.py: the data set's images are {ds.size} px but the model expects {model.cfg.image_size}")
     if args.init:
         init = torch.load(args.init, map_location="cpu")
         if args.init_tokenizer and init["config"]["vocab_size"] != len(tok):
-            grow_vocabulary(init["model"], Tokenizer.load(args.init_tokenizer), tok, world_lexicon()[1])
+            grow_vocabulary(init["model"], Tokenizer.load(args.init_tokenizer), tok, synonyms)
             init["config"] = {**init["config"], "vocab_size": len(tok)}
         if asdict(ModelConfig(**init["config"])) != asdict(model.cfg):  # fields added since default as before
             raise SystemExit(f"train.py: {args.init} was trained with another model config")

@@ -46,6 +46,7 @@ def test_grow_vocabulary_seeds_synonyms_from_their_canonical_word():
         assert torch.equal(grown[new.vocab["crimson"]], table[old.vocab["red"]])
         assert torch.equal(grown[new.vocab["disc"]], table[old.vocab["circle"]])
         assert not torch.equal(grown[new.vocab["whether"]], table[old.vocab["red"]])
+    assert torch.equal(state["decoder.embed.weight"], state["decoder.lm_head.weight"]), "a tied head grows as the embeddings"
     with pytest.raises(ValueError, match="keep every old word"):
         grow_vocabulary(dict(state), new, Tokenizer.from_words(["blue"]), {})
 
