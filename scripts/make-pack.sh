@@ -15,6 +15,9 @@ STEPS2=${STEPS2:-4000}
 STEPS2_MORE=${STEPS2_MORE:-1500}
 STEPS1_V2=${STEPS1_V2:-1100}
 STEPS2_V2=${STEPS2_V2:-2500}
+STEPS1_V3=${STEPS1_V3:-400}
+STEPS1_V4=${STEPS1_V4:-800}
+STEPS2_V3=${STEPS2_V3:-3000}
 RANK2=${RANK2:-32}
 PY=/usr/bin/python3
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -29,6 +32,8 @@ began=$(date +%s)
 [ -f "$DATA/test/manifest.json" ] || npm run -s world -- dataset --split test --count 2000 --seed 0 --out "$DATA/test"
 # The world's language 2 (people's wording; its train records carry the hard negatives).
 [ -f "$DATA/train-v2/manifest.json" ] || npm run -s world -- dataset --split train --count 150000 --seed 0 --language 2 --out "$DATA/train-v2"
+# Relation-heavy language 2 (three more relation questions per image; other images: seed 1).
+[ -f "$DATA/train-v2-rel/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 1 --language 2 --more relation=3 --out "$DATA/train-v2-rel"
 [ -f "$DATA/test-v2/manifest.json" ] || npm run -s world -- dataset --split test --count 2000 --seed 0 --language 2 --out "$DATA/test-v2"
 
 "$PY" training/train.py --stage 1 --data "$DATA/train" --run "$RUNS/base" \
@@ -60,7 +65,19 @@ began=$(date +%s)
   --init-adapters "$RUNS/fwd2bot-more/final.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
   --fwd2bot '{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25, "unk_rate": 0.03}' \
   --steps "$STEPS2_V2" --lr 1e-3 --warmup 50 --seed 8 --log-every 25 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot-v2" --test "$DATA/test-v2" --out "$OUT" --images 200
+# Round 2 of language 2 (docs/training-language2.md): the vocabulary shrinks to the words the
+# training data uses (words only the test split has become <unk>), 10 % word dropout, then
+# relation-heavy data for stage 1 and stage 2; stage 2 adds a loss on each image's own
+# hard-negative pair.
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2" --run "$RUNS/base-v3" --init "$RUNS/base-v2/ckpt.pt" \
+  --unk-rate 0.1 --steps "$STEPS1_V3" --lr 3e-4 --warmup 20 --seed 9 --log-every 25 --ckpt-every 100
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2-rel" --run "$RUNS/base-v4" --init "$RUNS/base-v3/ckpt.pt" \
+  --unk-rate 0.1 --steps "$STEPS1_V4" --lr 3e-4 --warmup 20 --seed 11 --log-every 25 --ckpt-every 100
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v3" --base "$RUNS/base-v4" \
+  --init-adapters "$RUNS/fwd2bot-v2/final.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
+  --fwd2bot '{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25, "unk_rate": 0.1, "hard_pair_weight": 0.2}' \
+  --steps "$STEPS2_V3" --lr 7e-4 --warmup 30 --seed 12 --log-every 25 --ckpt-every 250
+"$PY" training/export.py --run "$RUNS/fwd2bot-v3" --test "$DATA/test-v2" --out "$OUT" --images 200
 # The "no good match" threshold, measured on the validation split with the real engine.
 npx tsx scripts/calibrate-no-match.ts --pack "$OUT" --images 1000 --write
 

@@ -36,7 +36,7 @@ TRAINING = Path(__file__).resolve().parent
 ROOT = TRAINING.parent
 OUT = Path(os.environ.get("ABLATIONS_RUNS", ROOT / "training/runs/ablations"))
 SETTINGS = {
-    "base": "training/checkpoints/stage1-base-7700.pt", "tokenizer": "models/shapes-tiny/tokenizer.json",
+    "base": "training/checkpoints/stage1-base-7700.pt", "tokenizer": "training/checkpoints/language1-tokenizer.json",
     "data": "data/ablations-train", "train_images": 24000, "test": "data/test", "test_images": 200,
     "steps": int(os.environ.get("ABLATIONS_STEPS", 300)), "batch": 32, "lr": 2e-3, "warmup": 30, "seed": 0,
     "model": {"lora_rank": 32, "lora_alpha": 64}, "budgets_trained": "prefix: K' from {1, 2, 4, 8, 16} per batch",

@@ -8,12 +8,12 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import List, Sequence, Set, Tuple
 
 import numpy as np
 import torch
 
-from tokenizer import Tokenizer
+from tokenizer import Tokenizer, split_words
 
 CAPTION_INSTRUCTIONS = ["Describe the image.", "Write a short caption for this photo.", "What does this picture show?"]
 COMPRESS_PROMPT = "Summarize the image in a few words."
@@ -67,6 +67,22 @@ class WorldDataset:
 
     def record(self, i: int) -> dict:
         return json.loads(self.lines[i])
+
+    def text_words(self) -> Set[str]:
+        """Every word the data set's texts use (questions, answers, captions, searches and
+        probes, held-out ones included where the split has them), lower-cased as the
+        tokenizer reads them. A vocabulary built from the train split's words leaves a word
+        only the test split uses outside it: the model reads it as <unk> and the app reports
+        it, instead of feeding an embedding training never updated."""
+        words: Set[str] = set()
+        for line in self.lines:
+            r = json.loads(line)
+            texts = [c["text"] for c in r.get("captions") or []] + [s["text"] for s in r.get("searches") or []]
+            texts += [t for q in r.get("questions") or [] for t in (q["question"], q["answer"])]
+            texts += [t for p in r.get("probes") or [] for t in (p["positive"], p["negative"])]
+            for text in texts:
+                words.update(split_words(text))
+        return words
 
     def pixels(self, indices: Sequence[int]) -> torch.Tensor:
         """[B, 3, S, S] float32, normalised."""

@@ -45,13 +45,17 @@ class Fwd2BotConfig:
                                   # and the probe's hard negative (swapped/replaced/added) joins the negatives
     search_texts: float = 0.0     # per image, the chance that its contrastive text is a short search text
     unk_rate: float = 0.0         # chance that a non-meaning question word is read as <unk> (reading past unknown words)
+    hard_pair_weight: float = 0.0 # weight of a loss on each image's own pair (true caption vs its hard negative) alone:
+                                  # in the batch softmax one hard negative among B texts moves the loss little
 
     def __post_init__(self):
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"fwd2bot {name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
-        if not isinstance(self.disc_weight, (int, float)) or not math.isfinite(self.disc_weight) or self.disc_weight < 0:
-            raise ValueError(f"fwd2bot disc_weight must be a number >= 0, not {self.disc_weight!r}")
+        for name in ("disc_weight", "hard_pair_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"fwd2bot {name} must be a number >= 0, not {value!r}")
         for name in ("hard_negatives", "search_texts", "unk_rate"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
@@ -142,19 +146,31 @@ def info_nce(model: Glimpse, a: torch.Tensor, b: torch.Tensor, hard: Optional[to
     return (F.cross_entropy(to_text, target) + F.cross_entropy(logits.t(), target)) / 2
 
 
+def hard_pair_loss(model: Glimpse, a: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
+    """Each image against its own true caption and that caption's hard negative only (a
+    two-way softmax at the contrastive temperature); a, positive, negative: [H, D] normalised.
+    Swapped attributes or a replaced relation are told apart by binding alone, which the
+    in-batch negatives never ask for."""
+    scale = model.logit_scale.exp().clamp(max=100)
+    logits = torch.stack([(a * positive).sum(-1), (a * negative).sum(-1)], 1) * scale   # [H, 2]
+    return F.cross_entropy(logits, torch.zeros(a.shape[0], dtype=torch.long, device=a.device))
+
+
 def contrastive_texts(records: List[dict], captions: List[str], rng: random.Random, f2b: "Fwd2BotConfig"):
-    """Each image's text for the contrastive loss and the batch's hard negatives. Without
-    the switches: the caption of its AR turn, and no rng is drawn (old runs replay)."""
-    texts, hard = list(captions), []
+    """Each image's text for the contrastive loss, the batch's hard negatives, and for each
+    hard negative the image it belongs to. Without the switches: the caption of its AR
+    turn, and no rng is drawn (old runs replay)."""
+    texts, hard, owners = list(captions), [], []
     for b, r in enumerate(records):
         probes, searches = r.get("probes") or [], [s["text"] for s in r.get("searches") or [] if not s["heldOut"]]
         if f2b.hard_negatives > 0 and probes and rng.random() < f2b.hard_negatives:
             probe = rng.choice(probes)
             texts[b] = probe["positive"]
             hard.append(probe["negative"])
+            owners.append(b)
         elif f2b.search_texts > 0 and searches and rng.random() < f2b.search_texts:
             texts[b] = rng.choice(searches)
-    return texts, hard
+    return texts, hard, owners
 
 
 def drop_words(row: Row, rng: random.Random, rate: float, unk_id: int, keep: Set[int]) -> Row:
@@ -167,26 +183,27 @@ def drop_words(row: Row, rng: random.Random, rate: float, unk_id: int, keep: Set
     return Row(ids, row.labels, row.image_at)
 
 
-def grow_vocabulary(state: Dict[str, torch.Tensor], old: Tokenizer, new: Tokenizer, synonyms: Dict[str, str]) -> None:
-    """Grows a trained model's token tables in place for `new`, a vocabulary extending
-    `old` (Tokenizer.extended). A new synonym starts as its canonical word's row (crimson as
-    red, color as colour); any other new word as the mean word row plus a little noise."""
-    if any(new.vocab.get(w) != i for w, i in old.vocab.items()):
-        raise ValueError("the new vocabulary must keep every old word's id (build it with Tokenizer.extended)")
+def remap_vocabulary(state: Dict[str, torch.Tensor], old: Tokenizer, new: Tokenizer, synonyms: Dict[str, str]) -> None:
+    """Rebuilds a trained model's token tables in place for the vocabulary `new`, row by
+    word: a word both know keeps its trained row (wherever its id moved), a word only
+    `new` has starts as its canonical word's row (crimson as red, color as colour; a
+    synonym table from the world) or else as the mean word row plus a little noise, and a
+    word only `old` has is dropped. Growing (Tokenizer.extended) keeps every id; restricting
+    to the training data's words (Tokenizer.restricted) shifts them."""
     for key in ("decoder.embed.weight", "decoder.lm_head.weight"):
         if key not in state:
             continue
-        g = torch.Generator().manual_seed(0)  # per table: a tied LM head grows exactly as the embeddings
+        g = torch.Generator().manual_seed(0)  # per table: a tied LM head is rebuilt exactly as the embeddings
         table = state[key]                                                  # [V_old, D]
         mean, spread = table.mean(0), table.std(0)
         rows = []
-        for word in sorted(set(new.vocab) - set(old.vocab), key=new.vocab.get):
-            canonical = synonyms.get(word)
-            if canonical in old.vocab:
-                rows.append(table[old.vocab[canonical]])
+        for word in sorted(new.vocab, key=new.vocab.get):
+            source = word if word in old.vocab else synonyms.get(word)
+            if source in old.vocab:
+                rows.append(table[old.vocab[source]])
             else:
                 rows.append(mean + 0.1 * spread * torch.randn(table.shape[1], generator=g))
-        state[key] = torch.cat([table, torch.stack(rows)]) if rows else table  # [V_new, D]
+        state[key] = torch.stack(rows)                                      # [V_new, D]
 
 
 def splice_batch(model: Glimpse, ids, mask, labels, inserted: torch.Tensor):
@@ -246,13 +263,19 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
         total = total + ar
         metrics["ar_caption" if caption_batch else "ar_qa"] = ar.item()
     if caption_batch and f2b.loss in ("disc", "both"):
-        texts, hard = contrastive_texts(records, [t[0][1] for t in turns], rng, f2b)
+        texts, hard, owners = contrastive_texts(records, [t[0][1] for t in turns], rng, f2b)
         ids, mask = text_rows(tok, texts + hard)
         text = Glimpse.retrieval_embedding(compress(model, f2b, model.embed(ids), mask, prompt_ids, budget))
         n = len(texts)
-        disc = info_nce(model, Glimpse.retrieval_embedding(compressed), text[:n], text[n:] if hard else None)
+        image = Glimpse.retrieval_embedding(compressed)
+        disc = info_nce(model, image, text[:n], text[n:] if hard else None)
         total = total + (f2b.disc_weight if f2b.loss == "both" else 1.0) * disc
         metrics["disc"] = disc.item()
+        if hard and f2b.hard_pair_weight > 0:
+            own = torch.tensor(owners)
+            pair = hard_pair_loss(model, image[own], text[own], text[n:])
+            total = total + f2b.hard_pair_weight * pair
+            metrics["hard_pair"] = pair.item()
     return total, metrics
 
 

@@ -57,7 +57,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", required=True, help="a stage-2 final.pt")
     ap.add_argument("--data", required=True, help="a world data set folder")
-    ap.add_argument("--tokenizer", default=str(Path(__file__).resolve().parent.parent / "models/shapes-tiny/tokenizer.json"))
+    ap.add_argument("--tokenizer", help="the tokenizer.json the checkpoint was trained with (default: the one beside --ckpt)")
     ap.add_argument("--images", type=int, default=2000)
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
@@ -66,7 +66,7 @@ def main(argv=None) -> None:
     model = Glimpse(ModelConfig(**payload["config"]))
     model.load_state_dict(payload["model"])
     model.eval()
-    tok = Tokenizer.load(Path(args.tokenizer))
+    tok = Tokenizer.load(Path(args.tokenizer) if args.tokenizer else Path(args.ckpt).parent / "tokenizer.json")
     ds = WorldDataset(args.data)
     compressed, visual, labels = features(model, ds, min(args.images, len(ds)), torch.tensor(tok.encode(COMPRESS_PROMPT)))
     for name, x in (("compressed, 16 tokens", compressed), ("all 64 image tokens", visual)):

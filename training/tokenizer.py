@@ -7,7 +7,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Set, Tuple
 
 PAD, UNK, BOS, EOS, IMAGE, USER, ASSISTANT = "<pad>", "<unk>", "<s>", "</s>", "<image>", "USER:", "ASSISTANT:"
 SPECIALS = [PAD, UNK, BOS, EOS, IMAGE, USER, ASSISTANT]
@@ -16,6 +16,11 @@ PUNCTUATION = [".", ",", "?", "!", ":", "'", "-"]
 _SPLIT = re.compile(r"\w+|[^\w\s]+")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def split_words(text: str) -> List[str]:
+    """The tokenizer's pieces of `text`, lower-cased (the Whitespace pre-tokenizer's split)."""
+    return _SPLIT.findall(text.lower())
 
 
 def _world(*args: str):
@@ -27,7 +32,7 @@ def world_words(prompts: Sequence[str] = (), language: int = 1) -> List[str]:
     """Every word the world's language uses (from the TypeScript generator), plus the
     words of the model's own prompts (compression, caption instructions, E5-V)."""
     words = _world("vocab", "--language", str(language))
-    return words + [w for p in prompts for w in _SPLIT.findall(p.lower())]
+    return words + [w for p in prompts for w in split_words(p)]
 
 
 def world_lexicon() -> Tuple[List[str], Dict[str, str]]:
@@ -59,6 +64,13 @@ class Tokenizer:
             vocab[word] = len(vocab)
         return Tokenizer(vocab)
 
+    def restricted(self, words: Set[str]) -> "Tokenizer":
+        """This vocabulary without the words outside `words` (special tokens and punctuation
+        always stay), the rest in their old order: ids shift, so the model's token tables are
+        remapped by word (fwd2bot.remap_vocabulary)."""
+        keep = [w for w in self.vocab if w in SPECIALS or w in PUNCTUATION or w in words]
+        return Tokenizer({w: i for i, w in enumerate(sorted(keep, key=self.vocab.get))})
+
     @classmethod
     def load(cls, path: Path) -> "Tokenizer":
         data = json.loads(Path(path).read_text())
@@ -68,7 +80,7 @@ class Tokenizer:
         return len(self.vocab)
 
     def encode(self, text: str) -> List[int]:
-        return [self.vocab.get(piece, self.unk_id) for piece in _SPLIT.findall(text.lower())]
+        return [self.vocab.get(piece, self.unk_id) for piece in split_words(text)]
 
     def decode(self, ids: Sequence[int]) -> str:
         words = [self.inverse.get(int(i), UNK) for i in ids if int(i) not in (self.pad_id, self.bos_id, self.eos_id)]

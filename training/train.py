@@ -22,23 +22,28 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import COMPRESS_PROMPT, PROMPTS, DatasetError, WorldDataset  # noqa: E402
-from fwd2bot import (STAGE2_MODEL_FIELDS, Fwd2BotConfig, attach_single_forward, grow_vocabulary,  # noqa: E402
+from fwd2bot import (STAGE2_MODEL_FIELDS, Fwd2BotConfig, attach_single_forward, remap_vocabulary,  # noqa: E402
                      is_fwd2bot_parameter, lr_at, save_checkpoint, stage1_step, stage2_step, trainable)
 from model import Glimpse, ModelConfig, count_parameters  # noqa: E402
 from probes import SceneProbe, VisionProbe  # noqa: E402
 from run_folder import MetricsLog, add_run_options, open_run, resume  # noqa: E402
-from tokenizer import PUNCTUATION, SPECIALS, Tokenizer, world_lexicon, world_words  # noqa: E402
+from tokenizer import PUNCTUATION, SPECIALS, Tokenizer, split_words, world_lexicon, world_words  # noqa: E402
 
-def build_model(args, run: Path, language: int) -> Tuple[Glimpse, Tokenizer, dict]:
+def build_model(args, run: Path, ds: WorldDataset) -> Tuple[Glimpse, Tokenizer, dict]:
     """A fresh stage-1 model, or a stage-2 model on a finished stage-1 base."""
+    language = ds.manifest.get("language", 1)
     if args.stage == 1:
         tok_path = run / "tokenizer.json"
         if tok_path.exists():
             tok = Tokenizer.load(tok_path)
-        elif args.init_tokenizer:  # the --init model's words keep their ids; the data set's new words are appended
-            tok = Tokenizer.load(args.init_tokenizer).extended(world_words(PROMPTS, language))
         else:
-            tok = Tokenizer.from_words(world_words(PROMPTS, language))
+            # Only words the training data (or a prompt) uses: a word only the test split has would
+            # get an embedding training never updates; left out, it is <unk> and reported as unknown.
+            seen = ds.text_words() | {w for p in PROMPTS for w in split_words(p)}
+            if args.init_tokenizer:  # the --init model's words are kept and the data set's new words appended
+                tok = Tokenizer.load(args.init_tokenizer).extended(world_words(PROMPTS, language)).restricted(seen)
+            else:
+                tok = Tokenizer.from_words(world_words(PROMPTS, language)).restricted(seen)
         tok.save(tok_path)
         cfg = ModelConfig(vocab_size=len(tok), **json.loads(args.model or "{}"))
         return Glimpse(cfg), tok, {}
@@ -79,7 +84,8 @@ def main(argv=None) -> None:
     ap.add_argument("--init-adapters", help="stage 2: start the adapters, summary tokens and temperature from this "
                     "stage-2 final.pt or ckpt.pt (e.g. the previous pack's, after its base was trained on)")
     ap.add_argument("--init-tokenizer", help="stage 1 with --init: the tokenizer.json the --init weights were trained "
-                    "with; the data set's new words are appended and their embeddings grown (fwd2bot.grow_vocabulary)")
+                    "with (default: the tokenizer.json beside --init); the data set's new words are appended, words its texts never use left out, and the token "
+                    "tables remapped by word (fwd2bot.remap_vocabulary)")
     ap.add_argument("--unk-rate", type=float, default=0.0, help="stage 1: chance that a non-meaning question word "
                     "is read as <unk> (stage 2: the fwd2bot unk_rate)")
     ap.add_argument("--vision-aux", action=argparse.BooleanOptionalAction, default=True,
@@ -88,6 +94,10 @@ def main(argv=None) -> None:
                     f"{', '.join(STAGE2_MODEL_FIELDS)})")
     ap.add_argument("--fwd2bot", help="JSON overrides of Fwd2BotConfig (stage 2), e.g. '{\"loss\": \"ar\"}'")
     args = ap.parse_args(argv)
+    if args.init and not args.init_tokenizer and (Path(args.init).parent / "tokenizer.json").is_file():
+        # The tokenizer of the run --init comes from: this run's vocabulary is built from the training
+        # data, so its ids may differ and the weights are remapped by word rather than read by id.
+        args.init_tokenizer = str(Path(args.init).parent / "tokenizer.json")
 
     run = open_run(args)
     if run is None:
@@ -98,7 +108,7 @@ def main(argv=None) -> None:
         raise SystemExit(f"train.py: {err}")
     run.mkdir(parents=True, exist_ok=True)
     language = ds.manifest.get("language", 1)
-    model, tok, f2b_dict = build_model(args, run, language)
+    model, tok, f2b_dict = build_model(args, run, ds)
     # One world CLI call for both uses: word dropout's meaning words, vocabulary growth's synonyms.
     meaning_words, synonyms = world_lexicon() if language == 2 or args.init_tokenizer else ([], {})
     keep = {tok.vocab[w] for w in meaning_words if w in tok.vocab} if language == 2 else set()
@@ -107,8 +117,8 @@ def main(argv=None) -> None:
         raise SystemExit(f"train.py: the data set's images are {ds.size} px but the model expects {model.cfg.image_size}")
     if args.init:
         init = torch.load(args.init, map_location="cpu")
-        if args.init_tokenizer and init["config"]["vocab_size"] != len(tok):
-            grow_vocabulary(init["model"], Tokenizer.load(args.init_tokenizer), tok, synonyms)
+        if args.init_tokenizer and Tokenizer.load(args.init_tokenizer).vocab != tok.vocab:
+            remap_vocabulary(init["model"], Tokenizer.load(args.init_tokenizer), tok, synonyms)
             init["config"] = {**init["config"], "vocab_size": len(tok)}
         if asdict(ModelConfig(**init["config"])) != asdict(model.cfg):  # fields added since default as before
             raise SystemExit(f"train.py: {args.init} was trained with another model config")

@@ -4,13 +4,14 @@ import { writeDataset } from './dataset.ts';
 import { LANGUAGES, SPLITS, vocabulary, type LanguageVersion, type Split } from './generate.ts';
 import { writeLlava } from './llava.ts';
 import { WorldError } from './output.ts';
+import { QUESTION_TYPES, type QuestionType } from './questions.ts';
 import { writeSamples } from './samples.ts';
 import { lexiconV2 } from './v2-language.ts';
 import { writeWds } from './wds.ts';
 
 
 const USAGE = `Usage:
-  npm run world -- dataset --split train|val|test --count N [--seed S] [--size 64] --out DIR [--jpeg P] [--language 1|2] [--force]
+  npm run world -- dataset --split train|val|test --count N [--seed S] [--size 64] --out DIR [--jpeg P] [--language 1|2] [--more TYPE=N,...] [--force]
   npm run world -- samples --count N [--seed S] [--size 256] --out DIR [--language 1|2] [--force]
   npm run world -- llava --count N [--split train|val|test] [--seed S] [--size 336] --out DIR [--language 1|2] [--force]
   npm run world -- wds --count N [--split train|val|test] [--seed S] [--size 256] [--shard-size 10000] --out DIR [--language 1|2] [--force]
@@ -22,6 +23,7 @@ llava    writes LLaVA-665k style conversations: DIR/llava_shapes.json, DIR/image
 wds      writes caption pairs as img2dataset-style webdataset shards: DIR/00000.tar (KEY.jpg, KEY.json, KEY.txt), DIR/00000_stats.json
 vocab    prints every word the world's language uses, as JSON; --lexicon (language 2): its meaning words and synonyms
 --language 2 picks the varied language (synonyms, spellings, question forms, partial captions); 1, the default, is the bundled pack's
+--more relation=3 (dataset, language 2): that many more seen-wording questions of a type per image, drawn after the rest (which stays as without)
 Same arguments give byte-identical output. See world/README.md for the formats.`;
 
 function integer(name: string, raw: string | undefined, fallback: number | null, min: number, max: number): number {
@@ -33,6 +35,20 @@ function integer(name: string, raw: string | undefined, fallback: number | null,
   const value = Number(raw);
   if (value < min || value > max) throw new WorldError(`--${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** `--more relation=3,count=1`: that many more seen-wording questions of each type per image. */
+function moreOf(raw: string | undefined): Partial<Record<QuestionType, number>> | undefined {
+  if (raw === undefined) return undefined;
+  const more: Partial<Record<QuestionType, number>> = {};
+  for (const part of raw.split(',')) {
+    const [type, n, ...rest] = part.split('=');
+    if (!(QUESTION_TYPES as readonly string[]).includes(type ?? '') || rest.length > 0 || n === undefined) {
+      throw new WorldError(`--more takes TYPE=N[,TYPE=N] with TYPE one of ${QUESTION_TYPES.join(', ')}, got '${part}'`);
+    }
+    more[type as QuestionType] = integer('more', n, null, 0, 20);
+  }
+  return more;
 }
 
 function languageOf(raw: string | undefined): LanguageVersion {
@@ -73,7 +89,7 @@ async function main(argv: string[]): Promise<void> {
       options: {
         split: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
         out: { type: 'string' }, jpeg: { type: 'string' }, force: { type: 'boolean' }, 'shard-size': { type: 'string' },
-        language: { type: 'string' }, lexicon: { type: 'boolean' },
+        language: { type: 'string' }, lexicon: { type: 'boolean' }, more: { type: 'string' },
       },
     }).values;
   } catch (err) {
@@ -82,6 +98,7 @@ async function main(argv: string[]): Promise<void> {
   const seed = integer('seed', parsed.seed, 0, 0, 2 ** 32 - 1);
   if (parsed['shard-size'] !== undefined && command !== 'wds') throw new WorldError(`${command} takes no --shard-size`);
   if (parsed.jpeg !== undefined && command !== 'dataset') throw new WorldError(`${command} takes no --jpeg`);
+  if (parsed.more !== undefined && (command !== 'dataset' || languageOf(parsed.language) !== 2)) throw new WorldError('--more is for dataset --language 2');
   if (parsed.lexicon !== undefined && command !== 'vocab') throw new WorldError(`${command} takes no --lexicon`);
   if (parsed.language !== undefined && !['dataset', 'samples', 'vocab', 'llava', 'wds'].includes(command ?? '')) throw new WorldError(`${command} takes no --language`);
   const started = Date.now();
@@ -97,7 +114,7 @@ async function main(argv: string[]): Promise<void> {
       jpegProbability = Number(parsed.jpeg);
       if (!Number.isFinite(jpegProbability) || jpegProbability < 0 || jpegProbability > 1) throw new WorldError(`--jpeg must be a probability in [0, 1], got '${parsed.jpeg}'`);
     }
-    const m = await writeDataset({ split: split as Split, count, seed, size, out: parsed.out, force: parsed.force ?? false, jpegProbability, language: languageOf(parsed.language), onProgress: progress(split) });
+    const m = await writeDataset({ split: split as Split, count, seed, size, out: parsed.out, force: parsed.force ?? false, jpegProbability, language: languageOf(parsed.language), more: moreOf(parsed.more), onProgress: progress(split) });
     console.log(`wrote ${m.count} ${m.split} images (${m.size}x${m.size}), ${m.counts.questions} questions, ${m.counts.probes} probes to ${parsed.out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } else if (command === 'samples') {
     if (parsed.split !== undefined) throw new WorldError('samples takes no --split');

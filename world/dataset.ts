@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { languageFor, pixelsFor, sceneAt, SPLIT_LANGUAGE, type LanguageOptions, type LanguageVersion, type Split } from './generate.ts';
 import { orderedPool, writeFolderAtomically } from './output.ts';
+import type { QuestionType } from './questions.ts';
 import { COLOURS, SCENE_TYPES, SHAPES, SIZES } from './vocab.ts';
 
 export const DATASET_FORMAT = 'glimpse-world-dataset';
@@ -21,6 +22,8 @@ export interface DatasetOptions {
   jpegProbability?: number;
   /** The world's language version (default 1, the bundled pack's); 2 is recorded in the manifest. */
   language?: LanguageVersion;
+  /** Language 2: more seen-wording questions of some types per image (LanguageOptions.more). */
+  more?: Partial<Record<QuestionType, number>>;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -29,6 +32,8 @@ export interface DatasetManifest {
   version: number;
   /** Present only for language 2: version-1 manifests stay byte-identical to before languages existed. */
   language?: LanguageVersion;
+  /** Present only when the data set weighs question types up (`--more`). */
+  more?: Partial<Record<QuestionType, number>>;
   split: Split;
   count: number;
   seed: number;
@@ -84,7 +89,7 @@ export async function writeDataset(opts: DatasetOptions): Promise<DatasetManifes
         fs.writeSync(imageFd, pixels);
         imageHash.update(pixels);
         imageBytes += pixels.length;
-        const item = languageFor(scene, opts.seed, opts.split, i, language === 2 ? LANGUAGE_2_OPTIONS[opts.split] : SPLIT_LANGUAGE[opts.split], language);
+        const item = languageFor(scene, opts.seed, opts.split, i, language === 2 ? { ...LANGUAGE_2_OPTIONS[opts.split], more: opts.more } : SPLIT_LANGUAGE[opts.split], language);
         counts.captions += item.captions.length;
         counts.questions += item.questions.length;
         counts.questionsHeldOut += item.questions.filter((q) => q.heldOut).length;
@@ -104,6 +109,7 @@ export async function writeDataset(opts: DatasetOptions): Promise<DatasetManifes
       format: DATASET_FORMAT,
       version: DATASET_VERSION,
       ...(language === 2 ? { language } : {}),
+      ...(opts.more && Object.keys(opts.more).length > 0 ? { more: opts.more } : {}),
       split: opts.split,
       count: opts.count,
       seed: opts.seed,

@@ -2,7 +2,7 @@
 // random stream keyed by (seed, split, index).
 import { makeCaptions, type Caption } from './captions.ts';
 import { makeProbes, type Probe } from './probes.ts';
-import { makeQuestions, type Question } from './questions.ts';
+import { makeQuestions, type Question, type QuestionType } from './questions.ts';
 import { renderScene } from './render.ts';
 import { Rng } from './rng.ts';
 import { sampleScene, toSceneGraph, type Scene, type SceneGraph } from './scene.ts';
@@ -34,6 +34,8 @@ export interface LanguageOptions {
   captions: number;
   heldOut: boolean;
   probes: boolean;
+  /** Language 2: this many more seen-wording questions of a type per image, drawn after everything else. */
+  more?: Partial<Record<QuestionType, number>>;
 }
 
 /** Train sees seen templates only; val adds probes; test adds held-out phrasings too. */

@@ -5,7 +5,9 @@ import type { Rng } from './rng.ts';
 import { toSceneGraph, type Scene, type SceneGraph } from './scene.ts';
 import { makeCaptionsV2, makeSearchesV2, type CaptionV2, type SearchV2 } from './v2-captions.ts';
 import { ABSENT_COLOUR, americanise, COLOUR_WORDS, V2_SYNONYMS, OBJECT_NOUNS, ROW_WORDS, SCENE_LEXICON, SHAPE_NOUNS, SIZE_WORDS } from './v2-lexicon.ts';
-import { makeQuestionsV2, type QuestionV2 } from './v2-questions.ts';
+import { makeQuestionsV2, moreQuestionsV2, type QuestionV2 } from './v2-questions.ts';
+import type { LanguageOptions } from './generate.ts';
+import { QUESTION_TYPES } from './questions.ts';
 import { COLS, NUMBER_WORDS, ROWS, SCENE_TYPES } from './vocab.ts';
 
 export interface WorldItemV2 {
@@ -19,14 +21,20 @@ export interface WorldItemV2 {
 /** Search texts per image from seen templates (the test split adds the held-out ones). */
 export const SEARCHES_PER_IMAGE = 2;
 
-export function languageV2(scene: Scene, rng: Rng, options: { captions: number; heldOut: boolean; probes: boolean }): WorldItemV2 {
-  return {
+export function languageV2(scene: Scene, rng: Rng, options: LanguageOptions): WorldItemV2 {
+  const item: WorldItemV2 = {
     graph: toSceneGraph(scene),
     captions: makeCaptionsV2(scene, rng, options.captions, options.heldOut),
     searches: makeSearchesV2(scene, rng, SEARCHES_PER_IMAGE, options.heldOut),
     questions: makeQuestionsV2(scene, rng, options.heldOut),
     probes: options.probes ? makeProbes(scene, rng) : [],
   };
+  // Drawn last, so every other text of the item is what it is without them.
+  for (const type of QUESTION_TYPES) {
+    const n = options.more?.[type] ?? 0;
+    if (n > 0) item.questions.push(...moreQuestionsV2(scene, rng, type, n, item.questions));
+  }
+  return item;
 }
 
 /** The words of one text as the vocabulary counts them: lower case, split on anything but a-z0-9. */

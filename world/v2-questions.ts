@@ -42,6 +42,23 @@ function ask(type: QuestionType, scene: Scene, rng: Rng, wording: WordingKind): 
   return null;
 }
 
+/**
+ * `n` more seen-wording questions of one type, each unlike the ones in `asked` (a data set
+ * that weighs a type up: `dataset --more relation=3`); fewer where the scene has no more to ask.
+ */
+export function moreQuestionsV2(scene: Scene, rng: Rng, type: QuestionType, n: number, asked: readonly QuestionV2[]): QuestionV2[] {
+  const texts = new Set(asked.map((q) => q.question.toLowerCase()));
+  const out: QuestionV2[] = [];
+  for (let tries = 0; out.length < n && tries < 4 * n; tries++) {
+    const q = ask(type, scene, rng, 'seen');
+    if (q === null) break;
+    if (texts.has(q.question.toLowerCase())) continue;
+    texts.add(q.question.toLowerCase());
+    out.push(q);
+  }
+  return out;
+}
+
 export function makeQuestionsV2(scene: Scene, rng: Rng, includeHeldOut: boolean): QuestionV2[] {
   const kinds: WordingKind[] = includeHeldOut ? ['seen', 'new-template', 'new-combination'] : ['seen'];
   return QUESTION_TYPES.flatMap((type) => kinds.map((k) => ask(type, scene, rng, k)).filter((q): q is QuestionV2 => q !== null));

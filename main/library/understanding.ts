@@ -15,13 +15,21 @@ const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
 /**
  * Words that carry no meaning of their own in a question: when only these are unknown
  * the question still goes to the model ("where is my star?"), and they are still reported.
+ * Besides grammar words, the words that frame a question rather than name what it is about
+ * ("could you check whether…", "what is shown in this shot?"): a pack trained on few
+ * wordings may not know them, and the words it does know still carry the question.
  */
 const FUNCTION_WORDS = new Set(`a an the this that these those my your our their his her its i me we us you they them it
   please kindly just really actually exactly hey hi hello ok okay um uh so well now then also too very quite
   am is are was were be been being do does did can could would should will shall may might must have has had
   of in on at to for with from by about into onto over under up down out off as than if or and but not
   here there any some all both each every own same such only whose who whom when why how what which where
-  oh yeah yep sure thanks thank`.split(/\s+/));
+  oh yeah yep sure thanks thank
+  tell say said show shows shown showing see sees seen look looks looking find found finding describe name called call
+  know check contain contains containing hold holds holding feature features featuring depict depicts depicted
+  appear appears visible notice spot give let think guess wonder mean like true false whether
+  kind type sort thing things picture pic photo photograph image shot taken painted coloured colored shaped area part
+  word words one`.split(/\s+/));
 /** Endings of contractions (what's, isn't, they're): the word is as known as its first part. */
 const CONTRACTION = /^([\p{L}\p{N}]+)['’](s|re|ll|t|ve|d|m)$/u;
 

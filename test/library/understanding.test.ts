@@ -66,6 +66,9 @@ test('every query with a word outside the vocabulary reports exactly those words
   // The key words of a question leave out words that carry no meaning of their own.
   assert.deepEqual(language.keyWords(language.unknownWords('Where is my cat?')), ['cat']);
   assert.deepEqual(language.keyWords(language.unknownWords('what colour is my star, please?')), []);
+  // Words that frame a question are not what it asks about: the question is still answered.
+  assert.deepEqual(language.keyWords(['could', 'check', 'whether', 'shown', 'kind']), []);
+  assert.deepEqual(language.keyWords(['describe', 'dog', 'painted']), ['dog']);
   assert.deepEqual(language.unknownWords('???  ... !!'), []);
   assert.equal(language.hasKnownContent('red circle'), true);
   assert.equal(language.hasKnownContent('the what my'), false);

@@ -12,9 +12,10 @@ import torch
 
 from conftest import ROOT, TINY, train
 from data import Row, chat_row
-from fwd2bot import Fwd2BotConfig, contrastive_texts, drop_words, grow_vocabulary, info_nce
+from data import PROMPTS, WorldDataset
+from fwd2bot import Fwd2BotConfig, contrastive_texts, drop_words, hard_pair_loss, info_nce, remap_vocabulary
 from model import Glimpse, ModelConfig
-from tokenizer import PUNCTUATION, SPECIALS, Tokenizer, world_lexicon
+from tokenizer import PUNCTUATION, SPECIALS, Tokenizer, split_words, world_lexicon
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +34,12 @@ def test_extended_vocabulary_keeps_every_id_and_appends_sorted():
     assert new.vocab["azure"] == len(old)
 
 
-def test_grow_vocabulary_seeds_synonyms_from_their_canonical_word():
+def test_remap_vocabulary_grows_with_synonym_seeds_and_keeps_trained_rows():
     old = Tokenizer.from_words(["red", "circle", "is"])
     new = old.extended(["crimson", "disc", "whether"])
     table = torch.randn(len(old), 8)
     state = {"decoder.embed.weight": table.clone(), "decoder.lm_head.weight": table.clone()}
-    grow_vocabulary(state, old, new, {"crimson": "red", "disc": "circle"})
+    remap_vocabulary(state, old, new, {"crimson": "red", "disc": "circle"})
     for key in state:
         grown = state[key]
         assert grown.shape == (len(new), 8)
@@ -47,8 +48,33 @@ def test_grow_vocabulary_seeds_synonyms_from_their_canonical_word():
         assert torch.equal(grown[new.vocab["disc"]], table[old.vocab["circle"]])
         assert not torch.equal(grown[new.vocab["whether"]], table[old.vocab["red"]])
     assert torch.equal(state["decoder.embed.weight"], state["decoder.lm_head.weight"]), "a tied head grows as the embeddings"
-    with pytest.raises(ValueError, match="keep every old word"):
-        grow_vocabulary(dict(state), new, Tokenizer.from_words(["blue"]), {})
+
+
+def test_restricting_to_the_training_words_drops_the_rest_and_moves_rows_by_word():
+    old = Tokenizer.from_words(["red", "circle", "is", "whether", "landscape"])
+    new = old.restricted({"red", "circle", "is"})
+    assert set(new.vocab) == set(SPECIALS) | set(PUNCTUATION) | {"red", "circle", "is"}
+    assert sorted(new.vocab.values()) == list(range(len(new)))  # ids stay dense
+    assert [w for w in sorted(new.vocab, key=new.vocab.get)] == [w for w in sorted(old.vocab, key=old.vocab.get) if w in new.vocab]
+    assert new.encode("whether red") == [new.unk_id, new.vocab["red"]]
+    table = torch.randn(len(old), 8)
+    state = {"decoder.embed.weight": table.clone()}
+    remap_vocabulary(state, old, new, {})
+    assert state["decoder.embed.weight"].shape == (len(new), 8)
+    for word, i in new.vocab.items():
+        assert torch.equal(state["decoder.embed.weight"][i], table[old.vocab[word]]), word
+
+
+def test_text_words_are_every_word_of_the_records_texts(v2_data):
+    ds = WorldDataset(v2_data)
+    words = ds.text_words()
+    records = [ds.record(i) for i in range(len(ds))]
+    for r in records:
+        texts = [q["question"] for q in r["questions"]] + [q["answer"] for q in r["questions"]]
+        texts += [c["text"] for c in r["captions"]] + [x["text"] for x in r["searches"]]
+        texts += [p["negative"] for p in r["probes"]]
+        assert set(w for t in texts for w in split_words(t)) <= words
+    assert "whether" not in words and "landscape" not in words  # only the test split's held-out templates use them
 
 
 def test_word_dropout_hides_only_question_glue_words():
@@ -70,14 +96,16 @@ def test_contrastive_texts_use_probes_and_searches_only_when_asked():
                 "searches": [{"text": "red star", "heldOut": False}, {"text": "held", "heldOut": True}]}] * 3
     rng = random.Random(1)
     state = rng.getstate()
-    texts, hard = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig())
-    assert (texts, hard) == (["c0", "c1", "c2"], []) and rng.getstate() == state  # old runs replay
-    texts, hard = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig(hard_negatives=1.0))
-    assert texts == ["a red star."] * 3 and hard == ["a blue star."] * 3
-    texts, hard = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig(search_texts=1.0))
-    assert texts == ["red star"] * 3 and hard == []
+    texts, hard, owners = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig())
+    assert (texts, hard, owners) == (["c0", "c1", "c2"], [], []) and rng.getstate() == state  # old runs replay
+    texts, hard, owners = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig(hard_negatives=1.0))
+    assert texts == ["a red star."] * 3 and hard == ["a blue star."] * 3 and owners == [0, 1, 2]
+    texts, hard, owners = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig(search_texts=1.0))
+    assert texts == ["red star"] * 3 and hard == [] and owners == []
     with pytest.raises(ValueError, match="hard_negatives"):
         Fwd2BotConfig(hard_negatives=1.5)
+    with pytest.raises(ValueError, match="hard_pair_weight"):
+        Fwd2BotConfig(hard_pair_weight=-1)
 
 
 def test_hard_negatives_raise_the_loss_when_they_look_like_the_match():
@@ -89,6 +117,14 @@ def test_hard_negatives_raise_the_loss_when_they_look_like_the_match():
     assert near > plain
 
 
+def test_hard_pair_loss_is_low_only_when_the_image_is_nearer_its_true_caption():
+    model = Glimpse(ModelConfig(vocab_size=20, **TINY))
+    a = torch.nn.functional.normalize(torch.randn(4, 16), dim=-1)
+    far = torch.nn.functional.normalize(torch.randn(4, 16), dim=-1)
+    assert hard_pair_loss(model, a, a, far) < hard_pair_loss(model, a, far, a)
+    assert abs(hard_pair_loss(model, a, far, far).item() - 0.6931) < 1e-3  # a tie is chance
+
+
 def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp_path):
     base, donor = tiny_runs
     run = tmp_path / "base-v2"
@@ -96,18 +132,26 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
     train(["--stage", "1", "--run", str(run), "--steps", "2", "--init", str(base / "final.pt"),
            "--init-tokenizer", str(base / "tokenizer.json"), "--unk-rate", "0.05", "--model", json.dumps(TINY), *common])
     old, new = Tokenizer.load(base / "tokenizer.json"), Tokenizer.load(run / "tokenizer.json")
-    assert all(new.vocab[w] == i for w, i in old.vocab.items()) and len(new) > len(old)
+    used = WorldDataset(v2_data).text_words() | {w for p in PROMPTS for w in split_words(p)}
+    assert set(new.vocab) - set(SPECIALS) - set(PUNCTUATION) <= used, "only words the training data uses"
+    assert "would" in old.vocab and "would" not in new.vocab  # a language-1 held-out word
     words, synonyms = world_lexicon()
     assert "crimson" in new.vocab and synonyms["crimson"] == "red" and "crimson" in words
     final = torch.load(run / "final.pt", map_location="cpu")
     assert final["config"]["vocab_size"] == len(new)
+    # Going on from that run without --init-tokenizer reads the tokenizer beside --init: the ids agree.
+    again = tmp_path / "base-v2-more"
+    train(["--stage", "1", "--run", str(again), "--steps", "1", "--init", str(run / "final.pt"), "--model", json.dumps(TINY), *common])
+    assert Tokenizer.load(again / "tokenizer.json").vocab == new.vocab
+
     stage2 = tmp_path / "f2b-v2"
     train(["--stage", "2", "--run", str(stage2), "--base", str(run), "--steps", "2", *common,
            "--init-adapters", str(donor / "final.pt"),
-           "--fwd2bot", json.dumps({"hard_negatives": 0.5, "search_texts": 0.5, "unk_rate": 0.05})])
+           "--fwd2bot", json.dumps({"hard_negatives": 0.5, "search_texts": 0.5, "unk_rate": 0.05, "hard_pair_weight": 0.5})])
     assert "ckpt.pt" in [p.name for p in stage2.iterdir()]
     wrong = train(["--stage", "2", "--run", str(tmp_path / "wrong"), "--base", str(run), "--steps", "1", *common,
                    "--init-adapters", str(donor / "final.pt"), "--model", json.dumps({"lora_rank": 8})], check=False)
     assert wrong.returncode != 0 and "other adapters" in wrong.stderr
     log = [json.loads(line) for line in (stage2 / "log.jsonl").read_text().splitlines()]
     assert any("disc" in entry for entry in log)
+    assert any("hard_pair" in entry for entry in log)
