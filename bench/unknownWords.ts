@@ -66,10 +66,19 @@ export interface UnknownWordScores extends UnknownWordReports {
  * as the model reads them (the pack's aliases applied, as the library does), the best
  * search score over the photos.
  */
+/**
+ * The texts every word of which the pack knows: one unknown word put into one of them is the
+ * only unknown word of the query. (A pack's vocabulary holds its training data's words, so a
+ * held-out wording may hold words it does not know.)
+ */
+export function knownBases(language: PackLanguage, bases: readonly string[]): string[] {
+  return bases.filter((b) => language.unknownWords(b).length === 0);
+}
+
 export async function measureUnknownWords(language: PackLanguage, bases: readonly string[], bestScores: (texts: string[]) => Promise<number[]>): Promise<UnknownWordScores> {
   const rng = new Rng(SEED);
   const isKnown = (word: string) => language.unknownWords(word).length === 0;
-  const queries = queriesWithUnknownWord(bases, UNKNOWN_WORD_QUERIES, isKnown, rng);
+  const queries = queriesWithUnknownWord(knownBases(language, bases), UNKNOWN_WORD_QUERIES, isKnown, rng);
   const english = FOREIGN_WORDS.filter((w) => !isKnown(w));
   const nonsense = async (texts: string[]): Promise<NonsenseScores> => {
     const best = await bestScores(texts.map((t) => language.rewrite(t)));

@@ -16,7 +16,7 @@ import { isPartialDescription, queryBases, retrievalSets } from '../../bench/qua
 import { languageSections } from '../../bench/reportLanguage.ts';
 import { language2Targets, type QualityRow } from '../../bench/targets.ts';
 import { openTestSplit, packWorldLanguage, testSplitDir, type TestScene } from '../../bench/testSplit.ts';
-import { scoreUnknownWordReports } from '../../bench/unknownWords.ts';
+import { knownBases, scoreUnknownWordReports } from '../../bench/unknownWords.ts';
 import { tempDir, testPackDir } from '../helpers.ts';
 
 const scenes = (language: 1 | 2, count: number): TestScene[] =>
@@ -67,14 +67,16 @@ test('the test split is made and read in the pack\'s language; a split of the ot
 test('every generated query holds one word outside the vocabulary, of each kind in turn, and the bundled pack reports it', () => {
   const language = new PackLanguage(loadPack(testPackDir(), { verifyHashes: false }));
   const isKnown = (w: string) => language.unknownWords(w).length === 0;
-  const bases = queryBases(scenes(1, 30));
-  assert.ok(bases.length > 30);
+  const all = queryBases(scenes(1, 30));
+  const bases = knownBases(language, all);
+  assert.ok(bases.length > 30, `${bases.length} of ${all.length} texts hold only known words`);
+  assert.ok(bases.every((b) => language.unknownWords(b).length === 0));
   const queries = queriesWithUnknownWord(bases, 240, isKnown, new Rng('bench-test', 1));
   assert.deepEqual(queriesWithUnknownWord(bases, 240, isKnown, new Rng('bench-test', 1)), queries, 'fixed by the seed');
   for (const kind of UNKNOWN_KINDS) assert.equal(queries.filter((q) => q.kind === kind).length, 80, kind);
   for (const q of queries) {
     assert.equal(isKnown(q.word), false, q.word);
-    // Language 1's seen captions and questions are all known words: the inserted one is the only unknown.
+    // Every base text holds only known words: the inserted one is the only unknown.
     assert.deepEqual(language.unknownWords(q.text), [q.word], q.text);
     if (q.kind === 'typo') {
       const words = q.text.toLowerCase().split(/[^a-z]+/);
