@@ -84,8 +84,8 @@ def main(argv=None) -> None:
     ap.add_argument("--init-adapters", help="stage 2: start the adapters, summary tokens and temperature from this "
                     "stage-2 final.pt or ckpt.pt (e.g. the previous pack's, after its base was trained on)")
     ap.add_argument("--init-tokenizer", help="stage 1 with --init: the tokenizer.json the --init weights were trained "
-                    "with (default: the tokenizer.json beside --init); the data set's new words are appended, words its texts never use left out, and the token "
-                    "tables remapped by word (fwd2bot.remap_vocabulary)")
+                    "with (default: the tokenizer.json beside --init); the data set's new words are appended, words "
+                    "its texts never use left out, and the token tables remapped by word (fwd2bot.remap_vocabulary)")
     ap.add_argument("--unk-rate", type=float, default=0.0, help="stage 1: chance that a non-meaning question word "
                     "is read as <unk> (stage 2: the fwd2bot unk_rate)")
     ap.add_argument("--vision-aux", action=argparse.BooleanOptionalAction, default=True,
