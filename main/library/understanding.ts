@@ -29,7 +29,7 @@ const FUNCTION_WORDS = new Set(`a an the this that these those my your our their
   know check contain contains containing hold holds holding feature features featuring depict depicts depicted
   appear appears visible notice spot give let think guess wonder mean like true false whether
   kind type sort thing things picture pic photo photograph image shot taken painted coloured colored shaped area part
-  word words one`.split(/\s+/));
+  word words`.split(/\s+/));
 /** Endings of contractions (what's, isn't, they're): the word is as known as its first part. */
 const CONTRACTION = /^([\p{L}\p{N}]+)['’](s|re|ll|t|ve|d|m)$/u;
 

@@ -69,6 +69,7 @@ test('every query with a word outside the vocabulary reports exactly those words
   // Words that frame a question are not what it asks about: the question is still answered.
   assert.deepEqual(language.keyWords(['could', 'check', 'whether', 'shown', 'kind']), []);
   assert.deepEqual(language.keyWords(['describe', 'dog', 'painted']), ['dog']);
+  assert.deepEqual(language.keyWords(['one', 'word']), ['one'], 'a number carries meaning (how many), a frame word does not');
   assert.deepEqual(language.unknownWords('???  ... !!'), []);
   assert.equal(language.hasKnownContent('red circle'), true);
   assert.equal(language.hasKnownContent('the what my'), false);
