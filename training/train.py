@@ -117,8 +117,9 @@ def main(argv=None) -> None:
         raise SystemExit(f"train.py: the data set's images are {ds.size} px but the model expects {model.cfg.image_size}")
     if args.init:
         init = torch.load(args.init, map_location="cpu")
-        if args.init_tokenizer and Tokenizer.load(args.init_tokenizer).vocab != tok.vocab:
-            remap_vocabulary(init["model"], Tokenizer.load(args.init_tokenizer), tok, synonyms)
+        init_tok = Tokenizer.load(args.init_tokenizer) if args.init_tokenizer else None
+        if init_tok is not None and init_tok.vocab != tok.vocab:
+            remap_vocabulary(init["model"], init_tok, tok, synonyms)
             init["config"] = {**init["config"], "vocab_size": len(tok)}
         if asdict(ModelConfig(**init["config"])) != asdict(model.cfg):  # fields added since default as before
             raise SystemExit(f"train.py: {args.init} was trained with another model config")
