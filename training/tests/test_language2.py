@@ -13,7 +13,8 @@ import torch
 from conftest import ROOT, TINY, train
 from data import Row, chat_row
 from data import PROMPTS, WorldDataset
-from fwd2bot import Fwd2BotConfig, contrastive_texts, drop_words, hard_pair_loss, info_nce, remap_vocabulary
+from fwd2bot import (Fwd2BotConfig, contrastive_texts, drop_words, hard_pair_loss, info_nce, remap_vocabulary,
+                     text_pair_loss)
 from model import Glimpse, ModelConfig
 from tokenizer import PUNCTUATION, SPECIALS, Tokenizer, split_words, world_lexicon
 
@@ -125,6 +126,22 @@ def test_hard_pair_loss_is_low_only_when_the_image_is_nearer_its_true_caption():
     assert abs(hard_pair_loss(model, a, far, far).item() - 0.6931) < 1e-3  # a tie is chance
 
 
+def test_text_pair_loss_costs_only_pairs_embedded_nearer_than_the_margin():
+    caption = torch.nn.functional.normalize(torch.randn(6, 16), dim=-1)
+    twin = torch.nn.functional.normalize(caption + 0.01 * torch.randn(6, 16), dim=-1)  # a swap embedded alike
+    apart = torch.nn.functional.normalize(torch.randn(6, 16), dim=-1)
+    assert text_pair_loss(caption, twin, 0.8) > 0.15
+    assert text_pair_loss(caption, apart, 0.8) < text_pair_loss(caption, twin, 0.8)
+    assert text_pair_loss(caption, -caption, 0.8).item() == 0.0
+    twin.requires_grad_(True)
+    text_pair_loss(caption, twin, 0.8).backward()
+    assert (twin.grad * caption).sum() > 0  # descending the gradient turns the twin away from its caption
+    with pytest.raises(ValueError, match="text_pair_weight"):
+        Fwd2BotConfig(text_pair_weight=float("nan"))
+    with pytest.raises(ValueError, match="text_pair_margin"):
+        Fwd2BotConfig(text_pair_margin=2)
+
+
 def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp_path):
     base, donor = tiny_runs
     run = tmp_path / "base-v2"
@@ -147,7 +164,8 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
     stage2 = tmp_path / "f2b-v2"
     train(["--stage", "2", "--run", str(stage2), "--base", str(run), "--steps", "2", *common,
            "--init-adapters", str(donor / "final.pt"),
-           "--fwd2bot", json.dumps({"hard_negatives": 0.5, "search_texts": 0.5, "unk_rate": 0.05, "hard_pair_weight": 0.5})])
+           "--fwd2bot", json.dumps({"hard_negatives": 0.5, "search_texts": 0.5, "unk_rate": 0.05, "hard_pair_weight": 0.5,
+                                   "text_pair_weight": 1.0, "text_pair_margin": 0.0})])
     assert "ckpt.pt" in [p.name for p in stage2.iterdir()]
     wrong = train(["--stage", "2", "--run", str(tmp_path / "wrong"), "--base", str(run), "--steps", "1", *common,
                    "--init-adapters", str(donor / "final.pt"), "--model", json.dumps({"lora_rank": 8})], check=False)
@@ -155,3 +173,4 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
     log = [json.loads(line) for line in (stage2 / "log.jsonl").read_text().splitlines()]
     assert any("disc" in entry for entry in log)
     assert any("hard_pair" in entry for entry in log)
+    assert any("text_pair" in entry for entry in log)
