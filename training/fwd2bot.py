@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Set
 
@@ -51,6 +51,9 @@ class Fwd2BotConfig:
                                   # negative's (cosine above text_pair_margin costs): image and text side must learn
                                   # a binding feature together, and while the texts embed alike the image loss is flat
     text_pair_margin: float = 0.8 # the cosine a caption and its hard negative may keep (replaced colours sit near 0.84)
+    text_pair_skip: List[str] = field(default_factory=list)  # probe categories the text loss leaves alone, e.g.
+                                  # replace-relation: "X below Y" is "Y above X", so a relation word alone must not
+                                  # move the text; pushing on it fought the captions that say it the other way round
 
     def __post_init__(self):
         for name, allowed in CHOICES.items():
@@ -60,6 +63,8 @@ class Fwd2BotConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"fwd2bot {name} must be a number >= 0, not {value!r}")
+        if not isinstance(self.text_pair_skip, list) or not all(isinstance(c, str) for c in self.text_pair_skip):
+            raise ValueError(f"fwd2bot text_pair_skip must be a list of probe categories, not {self.text_pair_skip!r}")
         for name in ("hard_negatives", "search_texts", "unk_rate", "text_pair_margin"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
@@ -169,9 +174,9 @@ def text_pair_loss(positive: torch.Tensor, negative: torch.Tensor, margin: float
 
 def contrastive_texts(records: List[dict], captions: List[str], rng: random.Random, f2b: "Fwd2BotConfig"):
     """Each image's text for the contrastive loss, the batch's hard negatives, and for each
-    hard negative the image it belongs to. Without the switches: the caption of its AR
-    turn, and no rng is drawn (old runs replay)."""
-    texts, hard, owners = list(captions), [], []
+    hard negative the image it belongs to and its probe category. Without the switches: the
+    caption of its AR turn, and no rng is drawn (old runs replay)."""
+    texts, hard, owners, categories = list(captions), [], [], []
     for b, r in enumerate(records):
         probes, searches = r.get("probes") or [], [s["text"] for s in r.get("searches") or [] if not s["heldOut"]]
         if f2b.hard_negatives > 0 and probes and rng.random() < f2b.hard_negatives:
@@ -179,9 +184,10 @@ def contrastive_texts(records: List[dict], captions: List[str], rng: random.Rand
             texts[b] = probe["positive"]
             hard.append(probe["negative"])
             owners.append(b)
+            categories.append(probe["category"])
         elif f2b.search_texts > 0 and searches and rng.random() < f2b.search_texts:
             texts[b] = rng.choice(searches)
-    return texts, hard, owners
+    return texts, hard, owners, categories
 
 
 def drop_words(row: Row, rng: random.Random, rate: float, unk_id: int, keep: Set[int]) -> Row:
@@ -274,7 +280,7 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
         total = total + ar
         metrics["ar_caption" if caption_batch else "ar_qa"] = ar.item()
     if caption_batch and f2b.loss in ("disc", "both"):
-        texts, hard, owners = contrastive_texts(records, [t[0][1] for t in turns], rng, f2b)
+        texts, hard, owners, categories = contrastive_texts(records, [t[0][1] for t in turns], rng, f2b)
         ids, mask = text_rows(tok, texts + hard)
         text = Glimpse.retrieval_embedding(compress(model, f2b, model.embed(ids), mask, prompt_ids, budget))
         n = len(texts)
@@ -287,8 +293,10 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
             pair = hard_pair_loss(model, image[own], text[own], text[n:])
             total = total + f2b.hard_pair_weight * pair
             metrics["hard_pair"] = pair.item()
-        if hard and f2b.text_pair_weight > 0:
-            apart = text_pair_loss(text[torch.tensor(owners)], text[n:], f2b.text_pair_margin)
+        pushed = [h for h, c in enumerate(categories) if c not in f2b.text_pair_skip]
+        if pushed and f2b.text_pair_weight > 0:
+            negatives = text[n:][torch.tensor(pushed)]
+            apart = text_pair_loss(text[torch.tensor([owners[h] for h in pushed])], negatives, f2b.text_pair_margin)
             total = total + f2b.text_pair_weight * apart
             metrics["text_pair"] = apart.item()
     return total, metrics

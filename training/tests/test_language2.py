@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import subprocess
+import sys
 
 import pytest
 import torch
@@ -93,15 +94,16 @@ def test_word_dropout_hides_only_question_glue_words():
 
 
 def test_contrastive_texts_use_probes_and_searches_only_when_asked():
-    records = [{"probes": [{"positive": "a red star.", "negative": "a blue star."}],
+    records = [{"probes": [{"category": "replace-attribute", "positive": "a red star.", "negative": "a blue star."}],
                 "searches": [{"text": "red star", "heldOut": False}, {"text": "held", "heldOut": True}]}] * 3
     rng = random.Random(1)
     state = rng.getstate()
-    texts, hard, owners = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig())
-    assert (texts, hard, owners) == (["c0", "c1", "c2"], [], []) and rng.getstate() == state  # old runs replay
-    texts, hard, owners = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig(hard_negatives=1.0))
+    texts, hard, owners, categories = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig())
+    assert (texts, hard, owners, categories) == (["c0", "c1", "c2"], [], [], []) and rng.getstate() == state  # old runs replay
+    texts, hard, owners, categories = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig(hard_negatives=1.0))
     assert texts == ["a red star."] * 3 and hard == ["a blue star."] * 3 and owners == [0, 1, 2]
-    texts, hard, owners = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig(search_texts=1.0))
+    assert categories == [records[0]["probes"][0]["category"]] * 3
+    texts, hard, owners, categories = contrastive_texts(records, ["c0", "c1", "c2"], rng, Fwd2BotConfig(search_texts=1.0))
     assert texts == ["red star"] * 3 and hard == [] and owners == []
     with pytest.raises(ValueError, match="hard_negatives"):
         Fwd2BotConfig(hard_negatives=1.5)
@@ -140,6 +142,8 @@ def test_text_pair_loss_costs_only_pairs_embedded_nearer_than_the_margin():
         Fwd2BotConfig(text_pair_weight=float("nan"))
     with pytest.raises(ValueError, match="text_pair_margin"):
         Fwd2BotConfig(text_pair_margin=2)
+    with pytest.raises(ValueError, match="text_pair_skip"):
+        Fwd2BotConfig(text_pair_skip="replace-relation")
 
 
 def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp_path):
@@ -174,3 +178,18 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
     assert any("disc" in entry for entry in log)
     assert any("hard_pair" in entry for entry in log)
     assert any("text_pair" in entry for entry in log)
+
+    # The pair diagnostic reads a stage-2 ckpt.pt: every probe of the images counted in its category.
+    out = subprocess.run([sys.executable, "training/probe_pairs.py", "--ckpt", str(stage2 / "ckpt.pt"), "--data", str(v2_data),
+                          "--images", "10", "--json"], cwd=ROOT, check=True, capture_output=True, text=True)
+    stats = json.loads(out.stdout)
+    ds = WorldDataset(v2_data)
+    expected = {}
+    for i in range(10):
+        for probe in ds.record(i)["probes"]:
+            expected[probe["category"]] = expected.get(probe["category"], 0) + 1
+    assert {c: s["pairs"] for c, s in stats.items()} == expected
+    assert all(0 <= s["accuracy"] <= 1 and -1.001 <= s["textCosine"] <= 1.001 for s in stats.values())
+    base_ckpt = subprocess.run([sys.executable, "training/probe_pairs.py", "--ckpt", str(run / "final.pt"), "--data", str(v2_data)],
+                               cwd=ROOT, capture_output=True, text=True)
+    assert base_ckpt.returncode != 0 and "not a stage-2 checkpoint" in base_ckpt.stderr
