@@ -18,6 +18,8 @@ STEPS2_V2=${STEPS2_V2:-2500}
 STEPS1_V3=${STEPS1_V3:-400}
 STEPS1_V4=${STEPS1_V4:-800}
 STEPS2_V3=${STEPS2_V3:-2000}
+STEPS1_V5=${STEPS1_V5:-500}
+STEPS2_V4=${STEPS2_V4:-2000}
 RANK2=${RANK2:-32}
 PY=/usr/bin/python3
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -77,7 +79,15 @@ began=$(date +%s)
   --init-adapters "$RUNS/fwd2bot-v2/final.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
   --fwd2bot '{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25, "unk_rate": 0.1, "hard_pair_weight": 0.2}' \
   --steps "$STEPS2_V3" --lr 7e-4 --warmup 30 --seed 12 --log-every 25 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot-v3" --test "$DATA/test-v2" --out "$OUT" --images 200
+# Round 3: 500 more relation-heavy stage-1 steps, then stage 2 with round 2's settings from
+# its adapters (the text-pair loss was probed and not used: docs/training-language2.md).
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2-rel" --run "$RUNS/base-v5" --init "$RUNS/base-v4/ckpt.pt" \
+  --unk-rate 0.1 --steps "$STEPS1_V5" --lr 2.5e-4 --warmup 20 --seed 13 --log-every 25 --ckpt-every 100
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v4" --base "$RUNS/base-v5" \
+  --init-adapters "$RUNS/fwd2bot-v3/final.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
+  --fwd2bot '{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25, "unk_rate": 0.1, "hard_pair_weight": 0.2}' \
+  --steps "$STEPS2_V4" --lr 7e-4 --warmup 30 --seed 14 --log-every 25 --ckpt-every 250
+"$PY" training/export.py --run "$RUNS/fwd2bot-v4" --test "$DATA/test-v2" --out "$OUT" --images 200
 # The "no good match" threshold, measured on the validation split with the real engine.
 npx tsx scripts/calibrate-no-match.ts --pack "$OUT" --images 1000 --write
 
