@@ -51,6 +51,18 @@ test('the stand-in bridge loses what Electron loses: an AbortSignal arrives with
   assert.equal(error.code, undefined);
 });
 
+test('the stand-in keeps Electron\'s order: what the main process sent before it replied arrives first', async () => {
+  const seen: string[] = [];
+  electron.ipcRenderer.on('order-probe', (_event: unknown, text: unknown) => seen.push(String(text)));
+  electron.ipcMain.handle('order-probe', (event: { sender: { send(channel: string, ...args: unknown[]): void } }) => {
+    event.sender.send('order-probe', 'a token');
+    return 'the reply';
+  });
+  const reply = await electron.ipcRenderer.invoke('order-probe');
+  seen.push(String(reply));
+  assert.deepEqual(seen, ['a token', 'the reply']);
+});
+
 test('the page gets exactly the contract: functions only, nothing of Electron', () => {
   assert.deepEqual(Object.keys(glimpse).sort(), ['call', 'cancel', 'on', 'photoUrl', 'stream', 'thumbUrl']);
   for (const value of Object.values(glimpse)) assert.equal(typeof value, 'function');

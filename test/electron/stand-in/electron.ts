@@ -87,9 +87,14 @@ export const ipcRenderer = {
     return new Promise((resolve, reject) => later(() => {
       const handler = handlers.get(channel);
       if (!handler) return reject(new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`));
+      // The reply travels the same ordered channel as sender.send: a message the handler sent
+      // before it returned arrives first (resolving at once let the reply overtake its last tokens).
       Promise.resolve()
         .then(() => handler(mainEvent(), ...copies))
-        .then((result) => resolve(structuredClone(result)), (err) => reject(new Error(`Error invoking remote method '${channel}': ${err}`)));
+        .then((result) => {
+          const copy = structuredClone(result);
+          later(() => resolve(copy));
+        }, (err) => later(() => reject(new Error(`Error invoking remote method '${channel}': ${err}`))));
     }));
   },
   send(channel: string, ...args: unknown[]): void {
