@@ -65,7 +65,9 @@ class Fwd2BotConfig:
                 raise ValueError(f"fwd2bot {name} must be a number >= 0, not {value!r}")
         if not isinstance(self.text_pair_skip, list) or not all(isinstance(c, str) for c in self.text_pair_skip):
             raise ValueError(f"fwd2bot text_pair_skip must be a list of probe categories, not {self.text_pair_skip!r}")
-        for name in ("hard_negatives", "search_texts", "unk_rate", "text_pair_margin"):
+        if not isinstance(self.text_pair_margin, (int, float)) or not 0 <= self.text_pair_margin <= 1:
+            raise ValueError(f"fwd2bot text_pair_margin must be a cosine in [0, 1], not {self.text_pair_margin!r}")
+        for name in ("hard_negatives", "search_texts", "unk_rate"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"fwd2bot {name} must be a probability in [0, 1], not {value!r}")
