@@ -62,11 +62,6 @@ export interface UnknownWordScores extends UnknownWordReports {
 }
 
 /**
- * The figures for one pack. `bases`: texts the queries are made from; `bestScores`: for texts
- * as the model reads them (the pack's aliases applied, as the library does), the best
- * search score over the photos.
- */
-/**
  * The texts every word of which the pack knows: one unknown word put into one of them is the
  * only unknown word of the query. (A pack's vocabulary holds its training data's words, so a
  * held-out wording may hold words it does not know.)
@@ -75,6 +70,11 @@ export function knownBases(language: PackLanguage, bases: readonly string[]): st
   return bases.filter((b) => language.unknownWords(b).length === 0);
 }
 
+/**
+ * The figures for one pack. `bases`: texts the queries are made from; `bestScores`: for texts
+ * as the model reads them (the pack's aliases applied, as the library does), the best
+ * search score over the photos.
+ */
 export async function measureUnknownWords(language: PackLanguage, bases: readonly string[], bestScores: (texts: string[]) => Promise<number[]>): Promise<UnknownWordScores> {
   const rng = new Rng(SEED);
   const isKnown = (word: string) => language.unknownWords(word).length === 0;
