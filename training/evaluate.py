@@ -31,15 +31,21 @@ from tokenizer import Tokenizer  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_run(run: Path) -> Tuple[Glimpse, Tokenizer, Optional[Fwd2BotConfig]]:
-    payload = torch.load(run / "final.pt", map_location="cpu")
+def load_checkpoint(ckpt: Path, tokenizer: Optional[Path] = None) -> Tuple[Glimpse, Tokenizer, Optional[Fwd2BotConfig]]:
+    """A final.pt or ckpt.pt, in eval mode, with its tokenizer (default: the one beside it);
+    the Fwd2Bot config is None for a stage-1 checkpoint."""
+    payload = torch.load(ckpt, map_location="cpu")
     model = Glimpse(ModelConfig(**payload["config"]))
     f2b = Fwd2BotConfig(**payload["fwd2bot"]) if payload.get("fwd2bot") else None
     if f2b is not None and f2b.forward == "single":
         attach_single_forward(model)
     model.load_state_dict(payload["model"])
     model.eval()
-    return model, Tokenizer.load(run / "tokenizer.json"), f2b
+    return model, Tokenizer.load(tokenizer or ckpt.parent / "tokenizer.json"), f2b
+
+
+def load_run(run: Path) -> Tuple[Glimpse, Tokenizer, Optional[Fwd2BotConfig]]:
+    return load_checkpoint(run / "final.pt")
 
 
 class Reader:

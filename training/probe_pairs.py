@@ -20,10 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import WorldDataset  # noqa: E402
-from evaluate import Reader  # noqa: E402
-from fwd2bot import Fwd2BotConfig, attach_single_forward  # noqa: E402
-from model import Glimpse, ModelConfig  # noqa: E402
-from tokenizer import Tokenizer  # noqa: E402
+from evaluate import Reader, load_checkpoint  # noqa: E402
 
 
 def pair_statistics(reader: Reader, ds: WorldDataset, images: int) -> Dict[str, dict]:
@@ -56,15 +53,9 @@ def main(argv=None) -> None:
     ap.add_argument("--json", action="store_true", help="print the statistics as JSON")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
-    payload = torch.load(args.ckpt, map_location="cpu")
-    if not payload.get("fwd2bot"):
+    model, tok, f2b = load_checkpoint(Path(args.ckpt), Path(args.tokenizer) if args.tokenizer else None)
+    if f2b is None:
         raise SystemExit(f"probe_pairs.py: {args.ckpt} is not a stage-2 checkpoint")
-    model, f2b = Glimpse(ModelConfig(**payload["config"])), Fwd2BotConfig(**payload["fwd2bot"])
-    if f2b.forward == "single":
-        attach_single_forward(model)
-    model.load_state_dict(payload["model"])
-    model.eval()
-    tok = Tokenizer.load(Path(args.tokenizer) if args.tokenizer else Path(args.ckpt).parent / "tokenizer.json")
     ds = WorldDataset(args.data)
     stats = pair_statistics(Reader(model, tok, f2b, args.budget), ds, min(args.images, len(ds)))
     if args.json:
