@@ -290,15 +290,14 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
         disc = info_nce(model, image, text[:n], text[n:] if hard else None)
         total = total + (f2b.disc_weight if f2b.loss == "both" else 1.0) * disc
         metrics["disc"] = disc.item()
+        own = torch.tensor(owners, dtype=torch.long)  # each hard negative's image
         if hard and f2b.hard_pair_weight > 0:
-            own = torch.tensor(owners)
             pair = hard_pair_loss(model, image[own], text[own], text[n:])
             total = total + f2b.hard_pair_weight * pair
             metrics["hard_pair"] = pair.item()
-        pushed = [h for h, c in enumerate(categories) if c not in f2b.text_pair_skip]
-        if pushed and f2b.text_pair_weight > 0:
-            negatives = text[n:][torch.tensor(pushed)]
-            apart = text_pair_loss(text[torch.tensor([owners[h] for h in pushed])], negatives, f2b.text_pair_margin)
+        pushed = torch.tensor([h for h, c in enumerate(categories) if c not in f2b.text_pair_skip], dtype=torch.long)
+        if len(pushed) and f2b.text_pair_weight > 0:
+            apart = text_pair_loss(text[own[pushed]], text[n:][pushed], f2b.text_pair_margin)
             total = total + f2b.text_pair_weight * apart
             metrics["text_pair"] = apart.item()
     return total, metrics
