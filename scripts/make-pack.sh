@@ -22,6 +22,7 @@ STEPS1_V5=${STEPS1_V5:-500}
 STEPS2_V4=${STEPS2_V4:-2000}
 STEPS2_V4B=${STEPS2_V4B:-500}
 RANK2=${RANK2:-32}
+ADAPTERS2="{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}"  # every stage-2 run's --model
 PY=/usr/bin/python3
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
@@ -47,11 +48,11 @@ began=$(date +%s)
   --steps "$STEPS1_MORE" --lr 5e-4 --warmup 50 --log-every 50 --ckpt-every 250
 # Stage 2 weights the contrastive loss 0.03 (Fwd2BotConfig.disc_weight; docs/training.md).
 "$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot" --base "$RUNS/base-more" \
-  --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
+  --model "$ADAPTERS2" \
   --steps "$STEPS2" --lr 2e-3 --warmup 200 --log-every 50 --ckpt-every 250
 # Stage 2 again from its last checkpoint at a lower peak (another --seed: new batches).
 "$PY" training/train.py --stage 2 --data "$DATA/train" --run "$RUNS/fwd2bot-more" --base "$RUNS/base-more" \
-  --init "$RUNS/fwd2bot/ckpt.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
+  --init "$RUNS/fwd2bot/ckpt.pt" --model "$ADAPTERS2" \
   --steps "$STEPS2_MORE" --lr 5e-4 --warmup 50 --seed 1 --log-every 50 --ckpt-every 250
 # Stage 1 a third time (training/checkpoints/stage1-base-7700.pt: 7,700 steps in all), the
 # base language 2 goes on from.
@@ -65,33 +66,34 @@ began=$(date +%s)
   --init-tokenizer "$RUNS/base-more2/tokenizer.json" --unk-rate 0.03 --steps "$STEPS1_V2" --lr 5e-4 --warmup 50 --seed 7 \
   --log-every 25 --ckpt-every 250
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2" --run "$RUNS/fwd2bot-v2" --base "$RUNS/base-v2" \
-  --init-adapters "$RUNS/fwd2bot-more/final.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
+  --init-adapters "$RUNS/fwd2bot-more/final.pt" --model "$ADAPTERS2" \
   --fwd2bot '{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25, "unk_rate": 0.03}' \
   --steps "$STEPS2_V2" --lr 1e-3 --warmup 50 --seed 8 --log-every 25 --ckpt-every 250
 # Round 2 of language 2 (docs/training-language2.md): the vocabulary shrinks to the words the
 # training data uses (words only the test split has become <unk>), 10 % word dropout, then
 # relation-heavy data for stage 1 and stage 2; stage 2 adds a loss on each image's own
 # hard-negative pair.
+ROUND2_FWD2BOT='{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25, "unk_rate": 0.1, "hard_pair_weight": 0.2}'
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2" --run "$RUNS/base-v3" --init "$RUNS/base-v2/ckpt.pt" \
   --unk-rate 0.1 --steps "$STEPS1_V3" --lr 3e-4 --warmup 20 --seed 9 --log-every 25 --ckpt-every 100
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2-rel" --run "$RUNS/base-v4" --init "$RUNS/base-v3/ckpt.pt" \
   --unk-rate 0.1 --steps "$STEPS1_V4" --lr 3e-4 --warmup 20 --seed 11 --log-every 25 --ckpt-every 100
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v3" --base "$RUNS/base-v4" \
-  --init-adapters "$RUNS/fwd2bot-v2/final.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
-  --fwd2bot '{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25, "unk_rate": 0.1, "hard_pair_weight": 0.2}' \
+  --init-adapters "$RUNS/fwd2bot-v2/final.pt" --model "$ADAPTERS2" \
+  --fwd2bot "$ROUND2_FWD2BOT" \
   --steps "$STEPS2_V3" --lr 7e-4 --warmup 30 --seed 12 --log-every 25 --ckpt-every 250
 # Round 3: 500 more relation-heavy stage-1 steps, then stage 2 with round 2's settings from
 # its adapters (the text-pair loss was probed and not used: docs/training-language2.md).
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2-rel" --run "$RUNS/base-v5" --init "$RUNS/base-v4/ckpt.pt" \
   --unk-rate 0.1 --steps "$STEPS1_V5" --lr 2.5e-4 --warmup 20 --seed 13 --log-every 25 --ckpt-every 100
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v4" --base "$RUNS/base-v5" \
-  --init-adapters "$RUNS/fwd2bot-v3/final.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
-  --fwd2bot '{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25, "unk_rate": 0.1, "hard_pair_weight": 0.2}' \
+  --init-adapters "$RUNS/fwd2bot-v3/final.pt" --model "$ADAPTERS2" \
+  --fwd2bot "$ROUND2_FWD2BOT" \
   --steps "$STEPS2_V4" --lr 7e-4 --warmup 30 --seed 14 --log-every 25 --ckpt-every 250
 # ... and 500 more from those weights with the contrastive loss weighted up (0.2) and more
 # search texts (0.4): partial descriptions had lost 3 points of R@1 on the new base.
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v4b" --base "$RUNS/base-v5" \
-  --init "$RUNS/fwd2bot-v4/final.pt" --model "{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}" \
+  --init "$RUNS/fwd2bot-v4/final.pt" --model "$ADAPTERS2" \
   --fwd2bot '{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "hard_pair_weight": 0.2}' \
   --steps "$STEPS2_V4B" --lr 3e-4 --warmup 20 --seed 15 --log-every 25 --ckpt-every 250
 "$PY" training/export.py --run "$RUNS/fwd2bot-v4b" --test "$DATA/test-v2" --out "$OUT" --images 200
