@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { generationPrompt } from '../main/engine/chatTemplate.ts';
 import { Fwd2BotModel, meanEmbedding } from '../main/engine/fwd2bot.ts';
 import { loadPack } from '../main/engine/pack.ts';
+import { rerankOrder, rerankScore } from '../main/library/rerank.ts';
 import { packLanguage } from '../main/library/understanding.ts';
 import type { LanguageVersion } from '../world/generate.ts';
 import { captionScores, compositionalAccuracy, qaReport, retrievalRecall } from '../world/score.ts';
@@ -87,6 +88,24 @@ async function e5v(content: Float32Array, prompt: string): Promise<Float32Array>
   return meanEmbedding(out.hidden, d, 1, t - 1);
 }
 
+const rerank = m.retrieval?.rerank;
+
+/**
+ * Recall as search ranks (library.ts): each text's first `rerank.candidates` photos by
+ * cosine re-ordered by rerankOrder, placed above every other photo in a copy of `sim`.
+ */
+async function rerankedRecall(sim: Float32Array, texts: string[], owner: number[], visualOf: (i: number) => Float32Array) {
+  const spec = rerank as NonNullable<typeof rerank>;
+  const out = Float32Array.from(sim);
+  for (const [j, text] of texts.entries()) {
+    const top = Array.from({ length: images }, (_, i) => i).sort((a, b) => (sim[b * texts.length + j] as number) - (sim[a * texts.length + j] as number)).slice(0, spec.candidates);
+    const likelihoods = await model.textLikelihood(top.map(visualOf), read(text), m.prompts.caption);
+    const order = rerankOrder(top.map((i) => sim[i * texts.length + j] as number), likelihoods, spec.weight);
+    order.forEach((at, rank) => { out[(top[at] as number) * texts.length + j] = 10 + top.length - rank; });
+  }
+  return retrievalRecall(out, images, owner);
+}
+
 type Row = { name: string; method: string; budget: number | null };
 const budgets = [...m.summary.budgets].sort((a, b) => b - a);
 const rows: Row[] = [{ name: 'all tokens', method: 'base', budget: null }];
@@ -132,6 +151,8 @@ for (const row of measured) {
     return Promise.all(texts.map((t) => e5v(model.embed(model.tokenizer.encode(read(t))), m.prompts.e5v_text)));
   };
   const retrieval: Record<string, unknown> = {};
+  // What search shows (pack.json retrieval.rerank): text-to-image only, image-to-text has no second stage.
+  const rerankedRetrieval: Record<string, unknown> | null = rerank && row.method === 'fwd2bot' ? {} : null;
   for (const [set, { texts, owner }] of Object.entries(retrievalSets(records, language))) {
     const te = await embedTexts(texts);
     const sim = new Float32Array(images * texts.length);
@@ -142,21 +163,32 @@ for (const row of measured) {
       sim[i * texts.length + j] = s;
     }
     retrieval[set] = retrievalRecall(sim, images, owner);
+    if (rerankedRetrieval) rerankedRetrieval[set] = (await rerankedRecall(sim, texts, owner, visualOf)).textToImage;
   }
   const probes: Array<{ category: string; positive: number; negative: number }> = [];
+  const rerankedProbes: typeof probes = [];
   for (const [i, r] of records.entries()) {
-    const te = await embedTexts(r.probes.flatMap((p) => [p.positive, p.negative]));
+    const texts = r.probes.flatMap((p) => [p.positive, p.negative]);
+    const te = await embedTexts(texts);
     const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, k) => s + v * (b[k] as number), 0);
-    r.probes.forEach((p, k) => probes.push({ category: p.category, positive: dot(imageEmb[i] as Float32Array, te[2 * k] as Float32Array), negative: dot(imageEmb[i] as Float32Array, te[2 * k + 1] as Float32Array) }));
+    const cos = te.map((t) => dot(imageEmb[i] as Float32Array, t));
+    r.probes.forEach((p, k) => probes.push({ category: p.category, positive: cos[2 * k] as number, negative: cos[2 * k + 1] as number }));
+    if (rerank && row.method === 'fwd2bot') {
+      const lp: number[] = [];
+      for (const t of texts) lp.push(...await model.textLikelihood([visualOf(i)], read(t), m.prompts.caption));
+      r.probes.forEach((p, k) => rerankedProbes.push({ category: p.category,
+        positive: rerankScore(cos[2 * k] as number, lp[2 * k] as number, rerank.weight), negative: rerankScore(cos[2 * k + 1] as number, lp[2 * k + 1] as number, rerank.weight) }));
+    }
   }
   results[row.name] = {
     method: row.method, budget: row.budget ?? m.dims.vision_tokens,
     ...qaReport(qa),
     captions: captionScores(caps), retrieval, compositional: compositionalAccuracy(probes),
+    ...(rerankedRetrieval ? { reranked: { retrieval: rerankedRetrieval, compositional: compositionalAccuracy(rerankedProbes) } } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
   const r = results[row.name] as any;
-  console.log(`${row.name.padEnd(12)} QA ${(r.qa.overall.accuracy * 100).toFixed(1)} (held-out ${(r.qaHeldOut.overall.accuracy * 100).toFixed(1)})  F1 ${(r.captions.f1 * 100).toFixed(1)}  halluc ${(r.captions.hallucination * 100).toFixed(1)}  T2I R@1 ${(r.retrieval.seen.textToImage.r1 * 100).toFixed(1)}  I2T R@1 ${(r.retrieval.seen.imageToText.r1 * 100).toFixed(1)}  comp ${(r.compositional.overall.accuracy * 100).toFixed(1)}  (${r.seconds.toFixed(0)} s)`);
+  console.log(`${row.name.padEnd(12)} QA ${(r.qa.overall.accuracy * 100).toFixed(1)} (held-out ${(r.qaHeldOut.overall.accuracy * 100).toFixed(1)})  F1 ${(r.captions.f1 * 100).toFixed(1)}  halluc ${(r.captions.hallucination * 100).toFixed(1)}  T2I R@1 ${(r.retrieval.seen.textToImage.r1 * 100).toFixed(1)}  I2T R@1 ${(r.retrieval.seen.imageToText.r1 * 100).toFixed(1)}  comp ${(r.compositional.overall.accuracy * 100).toFixed(1)}${r.reranked ? `  re-ranked: T2I R@1 ${(r.reranked.retrieval.seen.r1 * 100).toFixed(1)}, comp ${(r.reranked.compositional.overall.accuracy * 100).toFixed(1)}` : ''}  (${r.seconds.toFixed(0)} s)`);
 }
 // Unknown words through the library's own code; best scores as search ranks photos (the pack's K tokens).
 const imageEmbeddings = compressed.map((c) => meanEmbedding(c, d, model.k));

@@ -92,7 +92,11 @@ md.push('', 'Retrieval for the base model and the training-free rows uses the E5
 md.push('### QA accuracy per question type, seen wordings', '', line(['row', ...types]), line(Array(1 + types.length).fill('---')));
 for (const [name, r] of Object.entries(rows)) md.push(line([name, ...types.map((t) => pct(r.qa.byType[t]?.accuracy))]));
 md.push('', '### Compositional accuracy per probe category', '', line(['row', ...cats]), line(Array(1 + cats.length).fill('---')));
-for (const [name, r] of Object.entries(rows)) md.push(line([name, ...cats.map((c) => pct(r.compositional.byCategory[c]?.accuracy))]));
+for (const [name, r] of Object.entries(rows)) {
+  md.push(line([name, ...cats.map((c) => pct(r.compositional.byCategory[c]?.accuracy))]));
+  if (r.reranked) md.push(line([`${name}, re-ranked`, ...cats.map((c) => pct(r.reranked.compositional.byCategory[c]?.accuracy))]));
+}
+if (Object.values(rows).some((r: any) => r.reranked)) md.push('', 'Re-ranked: scored as search orders its first hits (pack.json `retrieval.rerank`): cosine + weight × pass 2\'s mean log-probability of the text as the photo\'s caption, from the same cached tokens.');
 md.push('', '![QA accuracy vs budget](accuracy-vs-budget.png)', '');
 md.push(...languageSections(quality));
 md.push('## Speed and storage (ratios measured in one run)', '');

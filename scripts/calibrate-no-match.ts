@@ -7,17 +7,12 @@
 // below which search says "no good match", and with --write records both in the
 // pack's pack.json as `retrieval` (docs/model-pack.md). The pack's revision changes
 // with pack.json, so libraries re-index once after a recalibration.
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
-import { Engine } from '../main/engine/engine.ts';
 import { loadPack } from '../main/engine/pack.ts';
-import { packWorldLanguage } from '../bench/testSplit.ts';
-import { writeDataset } from '../world/dataset.ts';
 import { Rng } from '../world/rng.ts';
 import { FOREIGN_WORDS, gibberish } from '../world/unknown-words.ts';
+import { dot, embedAll, withCalibrationSplit, writeRetrieval } from './calibration-split.ts';
 
 const { values } = parseArgs({ options: { pack: { type: 'string' }, images: { type: 'string' }, split: { type: 'string' }, write: { type: 'boolean' } } });
 const root = path.resolve(import.meta.dirname, '..');
@@ -34,32 +29,12 @@ function summary(xs: number[]): Summary {
   const r = (x: number) => Math.round(x * 10_000) / 10_000;
   return { n: s.length, min: r(s[0] as number), p01: r(q(0.01)), p05: r(q(0.05)), p50: r(q(0.5)), p95: r(q(0.95)), p99: r(q(0.99)), max: r(s[s.length - 1] as number), mean: r(s.reduce((a, b) => a + b, 0) / s.length) };
 }
-const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, x, i) => sum + x * (b[i] as number), 0);
 
 async function main(): Promise<void> {
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'glimpse-calibrate-'));
   const pack = loadPack(packDir);
-  const size = pack.manifest.image.size;
-  // The same generator training evaluates on (seed 0); its val/test scenes never appear in training.
-  // In the pack's own language (pack.json `language`, absent for language 1).
-  const language = packWorldLanguage(pack.manifest);
-  await writeDataset({ split, count, seed: 0, size, out: path.join(data, split), force: true, language });
-  type Text = { text: string; heldOut: boolean };
-  const records = fs.readFileSync(path.join(data, split, 'scenes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { captions: Text[]; searches?: Text[] });
-  const pixels = fs.readFileSync(path.join(data, split, 'images.u8'));
-  const engine = await Engine.open(pack, { providers: ['cpu'], threads: 2 });
   const started = Date.now();
-  try {
-    // Photos go in as PNG files, as the library hands them to the engine (decode, resize, normalise).
-    const frame = size * size * 3;
-    const images: Float32Array[] = [];
-    for (let i = 0; i < records.length; i += 32) {
-      const batch = await Promise.all(records.slice(i, i + 32).map((_, b) => sharp(pixels.subarray((i + b) * frame, (i + b + 1) * frame), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer()));
-      for (const r of await engine.compressImages(batch)) {
-        if (!r.ok) throw new Error(`a ${split} image could not be compressed: ${r.error.message}`);
-        images.push(r.embedding);
-      }
-    }
+  await withCalibrationSplit(pack, split, count, async ({ engine, language, scenes: records, photos }) => {
+    const images = photos.map((p) => p.embedding);
     // A photo's own text: a seen caption, and for language 2 also a short search text (what people type).
     const own = records.flatMap((r, i) => [[(r.captions.find((c) => !c.heldOut) ?? r.captions[0])!.text, i] as const,
       ...(r.searches ?? []).filter((t) => !t.heldOut).slice(0, 1).map((t) => [t.text, i] as const)]);
@@ -95,23 +70,8 @@ async function main(): Promise<void> {
     };
     console.log(JSON.stringify(retrieval, null, 1));
     console.log(`measured in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    if (values.write) {
-      const file = path.join(packDir, 'pack.json');
-      const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-      manifest.retrieval = retrieval;
-      fs.writeFileSync(file, `${JSON.stringify(manifest, null, 1)}\n`);
-      console.log(`wrote retrieval.noMatchBelow = ${threshold} to ${file}`);
-    }
-  } finally {
-    await engine.close();
-    fs.rmSync(data, { recursive: true, force: true });
-  }
-}
-
-async function embedAll(engine: Engine, texts: string[]): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (let i = 0; i < texts.length; i += 64) out.push(...await engine.embedText(texts.slice(i, i + 64)));
-  return out;
+    if (values.write) console.log(`wrote retrieval.noMatchBelow = ${threshold} to ${writeRetrieval(packDir, { noMatchBelow: threshold, measured: retrieval.measured })}`);
+  });
 }
 
 await main();

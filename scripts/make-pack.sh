@@ -99,5 +99,7 @@ ROUND2_FWD2BOT='{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25
 "$PY" training/export.py --run "$RUNS/fwd2bot-v4b" --test "$DATA/test-v2" --out "$OUT" --images 200
 # The "no good match" threshold, measured on the validation split with the real engine.
 npx tsx scripts/calibrate-no-match.ts --pack "$OUT" --images 1000 --write
+# Search's second stage: the weight of pass 2's likelihood against the cosine (docs/library.md).
+npx tsx scripts/calibrate-rerank.ts --pack "$OUT" --images 300 --write
 
 echo "make-pack: wrote $OUT in $(( ($(date +%s) - began) / 60 )) minutes"

@@ -150,8 +150,14 @@ def instruction_turns(record: dict, rng: random.Random, caption_prob: float = 0.
     return turns
 
 
-def caption_turn(record: dict, rng: random.Random) -> Tuple[str, str]:
-    return rng.choice(CAPTION_INSTRUCTIONS), rng.choice([c for c in record["captions"] if not c["heldOut"]])["text"]
+def caption_turn(record: dict, rng: random.Random, probe_sentences: float = 0.0) -> Tuple[str, str]:
+    """A caption instruction and a seen caption; with chance `probe_sentences` the answer is
+    instead the true sentence of one of the image's probes (no rng drawn for it at 0)."""
+    instruction, caption = rng.choice(CAPTION_INSTRUCTIONS), rng.choice([c for c in record["captions"] if not c["heldOut"]])["text"]
+    probes = record.get("probes") or []
+    if probe_sentences > 0 and probes and rng.random() < probe_sentences:
+        caption = rng.choice(probes)["positive"]
+    return instruction, caption
 
 
 def text_rows(tok: Tokenizer, texts: Sequence[str]):

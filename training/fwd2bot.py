@@ -51,6 +51,10 @@ class Fwd2BotConfig:
                                   # negative's (cosine above text_pair_margin costs): image and text side must learn
                                   # a binding feature together, and while the texts embed alike the image loss is flat
     text_pair_margin: float = 0.8 # the cosine a caption and its hard negative may keep (replaced colours sit near 0.84)
+    probe_captions: float = 0.0   # per caption turn, the chance that its answer is one of the image's true probe
+                                  # sentences ("a black diamond above a purple heart"): the world's captions never
+                                  # state a relation, so pass 2 could not score one, and search re-ranks by that score
+                                  # (main/library/rerank.ts)
     text_pair_skip: List[str] = field(default_factory=list)  # probe categories the text loss leaves alone, e.g.
                                   # replace-relation: "X below Y" is "Y above X", so a relation word alone must not
                                   # move the text; pushing on it fought the captions that say it the other way round
@@ -67,7 +71,7 @@ class Fwd2BotConfig:
             raise ValueError(f"fwd2bot text_pair_skip must be a list of probe categories, not {self.text_pair_skip!r}")
         if not isinstance(self.text_pair_margin, (int, float)) or not 0 <= self.text_pair_margin <= 1:
             raise ValueError(f"fwd2bot text_pair_margin must be a cosine in [0, 1], not {self.text_pair_margin!r}")
-        for name in ("hard_negatives", "search_texts", "unk_rate"):
+        for name in ("hard_negatives", "search_texts", "unk_rate", "probe_captions"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"fwd2bot {name} must be a probability in [0, 1], not {value!r}")
@@ -271,7 +275,7 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
         aux = probe(compressed, records)
         total = total + aux
         metrics["scene_aux"] = aux.item()
-    turns = [[caption_turn(r, rng)] if caption_batch else instruction_turns(r, rng) for r in records]
+    turns = [[caption_turn(r, rng, f2b.probe_captions)] if caption_batch else instruction_turns(r, rng) for r in records]
     if f2b.loss in ("ar", "both"):
         rows = [chat_row(tok, t) for t in turns]
         if not caption_batch:

@@ -3,6 +3,7 @@
 // handler returns.
 import { resolve } from 'node:path';
 import type { Library } from '../library/library.ts';
+import { bestCosine } from '../library/rerank.ts';
 import { domainNotice, dontKnowAnswer, isSampleFolder, judgeSearch, packLanguage } from '../library/understanding.ts';
 import type { Method, Parsed } from './contract.ts';
 
@@ -35,7 +36,7 @@ export const handlers = {
   search: async ({ text, ...options }, { library }) => {
     const language = packLanguage(library.pack);
     const hits = await library.search(language.rewrite(text), options);
-    return { hits, ...judgeSearch(language, text, hits[0]?.score ?? null) };
+    return { hits, ...judgeSearch(language, text, bestCosine(hits)) };
   },
   photo: async ({ id }, { library }) => library.photo(id),
   photoAt: async ({ path }, { library }) => library.photo(library.photoAt(path)),

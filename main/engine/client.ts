@@ -6,6 +6,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CompressResult, EngineInfo } from './engine.ts';
 import type { Generation, RuntimeOptions } from './fwd2bot.ts';
+import type { TokenEncoding } from './tokenCodec.ts';
 import type { EngineOp, EngineOps, EngineReply, EngineRequest, WireError, WireGenerateOptions } from './protocol.ts';
 
 /** How the client talks to a process: child_process here, Electron's utilityProcess in the app. */
@@ -153,6 +154,11 @@ export class EngineClient {
 
   embedText(texts: string[]): Promise<Float32Array[]> {
     return this.request('embedText', { texts });
+  }
+
+  /** Engine.scoreText: how well `text` reads as each photo's caption, from cached tokens. */
+  scoreText(photos: Array<{ tokens: Uint8Array; encoding?: TokenEncoding }>, text: string, budget?: number): Promise<number[]> {
+    return this.request('scoreText', { photos, text, ...(budget === undefined ? {} : { budget }) });
   }
 
   generate(tokens: Uint8Array, instruction: string, options: GenerateCall = {}, onToken?: (text: string) => void): Promise<Generation> {

@@ -103,20 +103,30 @@ export class Engine {
 
   /** Answers from cached tokens (float16 or int8), using the first `budget` of them. */
   async generate(tokens: Uint8Array, instruction: string, options: TokenGenerateOptions = {}, onToken?: (text: string) => void): Promise<Generation> {
-    const d = this.model.d;
-    const k = this.model.k;
     const { encoding = this.model.pack.spec.tokenEncoding, ...rest } = options;
-    if (!isTokenEncoding(encoding)) throw new BudgetError(`cached tokens in encoding ${JSON.stringify(encoding)}: this Glimpse reads float16 and int8`);
-    const budget = rest.budget ?? k;
+    const budget = rest.budget ?? this.model.k;
     this.checkBudget(budget);
-    let visual: Float32Array;
+    return this.model.generate(this.decode(tokens, encoding, budget), instruction, 'compressed', rest, onToken);
+  }
+
+  /**
+   * How well `text` reads as pass 2's caption of each photo, from cached tokens (the first
+   * `budget` of them): the mean log-probability per token (Fwd2BotModel.textLikelihood).
+   */
+  async scoreText(photos: ReadonlyArray<{ tokens: Uint8Array; encoding?: TokenEncoding }>, text: string, budget = this.model.k): Promise<number[]> {
+    this.checkBudget(budget);
+    const visuals = photos.map(({ tokens, encoding = this.model.pack.spec.tokenEncoding }) => this.decode(tokens, encoding, budget));
+    return this.model.textLikelihood(visuals, text, this.model.pack.manifest.prompts.caption);
+  }
+
+  private decode(tokens: Uint8Array, encoding: unknown, budget: number): Float32Array {
+    if (!isTokenEncoding(encoding)) throw new BudgetError(`cached tokens in encoding ${JSON.stringify(encoding)}: this Glimpse reads float16 and int8`);
     try {
-      visual = decodeTokens(tokens, encoding, k, d, budget);
+      return decodeTokens(tokens, encoding, this.model.k, this.model.d, budget);
     } catch (err) {
       if (err instanceof TokenEncodingError) throw new BudgetError(`pack "${this.model.pack.id}": ${err.message}`);
       throw err;
     }
-    return this.model.generate(visual, instruction, 'compressed', rest, onToken);
   }
 
   /** The uncompressed baseline: the photo's visual tokens straight into the base model. */

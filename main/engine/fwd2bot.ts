@@ -70,6 +70,11 @@ function normalize(v: Float32Array): Float32Array {
   return v.map((x) => x * s);
 }
 
+const logSumExp = (values: readonly number[]): number => {
+  const top = Math.max(...values);
+  return top + Math.log(values.reduce((sum, v) => sum + Math.exp(v - top), 0));
+};
+
 /** Mean of `count` rows of width `d` starting at row `from`, normalised: the retrieval embedding. */
 export function meanEmbedding(tokens: Float32Array, d: number, count: number, from = 0): Float32Array {
   const out = new Float32Array(d);
@@ -246,6 +251,55 @@ export class Fwd2BotModel {
     });
     const out = await this.compress(prefixes);
     return texts.map((_, b) => meanEmbedding(out, this.d, this.k, b * this.k));
+  }
+
+  /**
+   * How well `text` reads as pass 2's whole answer to `instruction` about each image given
+   * as compressed `visuals` ([n, d] each, all the same n): the mean log-probability of the
+   * text's tokens and of the answer ending after them (any stop id). Search re-ranks its
+   * first hits by it (library.ts): the compressed tokens' mean misses which colour goes with
+   * which shape, but pass 2 reads it from the same tokens.
+   */
+  async textLikelihood(visuals: readonly Float32Array[], text: string, instruction: string): Promise<number[]> {
+    if (visuals.length === 0) return [];
+    const d = this.d;
+    const ids = this.tokenizer.encode(text);
+    const prompt = generationPrompt(this.pack.spec, (t) => this.tokenizer.encode(t), instruction);
+    const head = this.embed(prompt.head);
+    const tail = this.embed([...prompt.tail, ...ids]);
+    const rows = (visuals[0] as Float32Array).length / d;
+    if (visuals.some((v) => v.length !== rows * d)) throw new Error('textLikelihood: every image needs the same number of tokens');
+    const seq = (head.length + tail.length) / d + rows;
+    const keep = ids.length + 1; // the logits after the prompt and after each text token
+    const vocab = this.pack.manifest.dims.vocab_size;
+    const stops = this.pack.spec.stopIds;
+    // Rows per call, so that one call's logits stay near 16 M floats (a 150k vocabulary, long texts).
+    const perCall = Math.max(1, Math.min(visuals.length, Math.floor(2 ** 24 / (keep * vocab))));
+    const scores: number[] = [];
+    for (let s = 0; s < visuals.length; s += perCall) {
+      const batch = Math.min(perCall, visuals.length - s);
+      const x = new Float32Array(batch * seq * d);
+      for (let b = 0; b < batch; b++) {
+        x.set(head, b * seq * d);
+        x.set(visuals[s + b] as Float32Array, b * seq * d + head.length);
+        x.set(tail, b * seq * d + head.length + rows * d);
+      }
+      const positions = Array.from({ length: batch * seq }, (_, i) => i % seq);
+      const { logits } = await this.forward({ embeds: x, batch, mask: new Array<number>(batch * seq).fill(1), positions, adapter: this.pack.manifest.adapters.generate, keepLogits: keep });
+      for (let b = 0; b < batch; b++) {
+        let sum = 0;
+        for (let t = 0; t < keep; t++) {
+          const row = logits.subarray((b * keep + t) * vocab, (b * keep + t + 1) * vocab);
+          let max = -Infinity;
+          for (const v of row) if (v > max) max = v;
+          let z = 0;
+          for (const v of row) z += Math.exp(v - max);
+          sum += (t < ids.length ? (row[ids[t] as number] as number) : logSumExp(stops.map((id) => row[id] as number))) - max - Math.log(z);
+        }
+        scores.push(sum / keep);
+      }
+    }
+    return scores;
   }
 
   /**

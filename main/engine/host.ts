@@ -46,6 +46,8 @@ async function handle(req: EngineRequest): Promise<unknown> {
         return await e.compressImages(req.args.inputs.map(asInput));
       case 'embedText':
         return await e.embedText(req.args.texts);
+      case 'scoreText':
+        return await e.scoreText(req.args.photos, req.args.text, req.args.budget);
       case 'generate':
         return await e.generate(req.args.tokens, req.args.instruction, { ...req.args.options, signal: abort.signal },
           (text) => send({ id: req.id, type: 'token', text }));

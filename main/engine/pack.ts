@@ -70,8 +70,13 @@ export const PackSchema = z.object({
      * model reads a query or question. Checked here as a table (aliasTableProblem); against the tokenizer by the library. */
     aliases: z.record(z.string(), z.string()).optional(),
   }).passthrough().optional(),
-  /** The calibrated cosine under which search says "no good match" (scripts/calibrate-no-match.ts). */
-  retrieval: z.object({ noMatchBelow: z.number().min(-1).max(1) }).passthrough().optional(),
+  retrieval: z.object({
+    /** The calibrated cosine under which search says "no good match" (scripts/calibrate-no-match.ts). */
+    noMatchBelow: z.number().min(-1).max(1).optional(),
+    /** Search re-ranks its first `candidates` hits by cosine + weight x pass 2's mean log-probability of the
+     * query as the photo's caption (scripts/calibrate-rerank.ts; docs/library.md). Absent: cosine order. */
+    rerank: z.object({ candidates: z.number().int().min(2).max(200), weight: z.number().positive().max(10) }).passthrough().optional(),
+  }).passthrough().optional(),
 }).passthrough();
 
 export type PackManifest = z.infer<typeof PackSchema>;

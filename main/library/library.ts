@@ -16,6 +16,7 @@ import { PackCache, type CachedTokens, type Counts, type PackFootprint, type Que
 import { openDb, type Db } from './db.ts';
 import { IndexQueue, type IndexProgress, type RetryPolicy } from './queue.ts';
 import { scanFolder, syncFile } from './scan.ts';
+import { rerankHits } from './rerank.ts';
 import { VectorIndex } from './search.ts';
 import { Thumbnails, type ServedFile } from './thumbnails.ts';
 import { FolderWatcher } from './watch.ts';
@@ -340,9 +341,23 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     if (query.length === 0) throw new LibraryError('invalid', 'the search text is empty');
     const index = this.vectors();
     if (index.size === 0) throw new LibraryError('nothing-indexed', 'no photos are indexed yet: add a folder and wait for indexing');
-    const [embedding] = await this.serving.engine.embedText([query]);
-    const hits = index.search(embedding as Float32Array, options.limit ?? 20, this.catalog.searchable(options));
-    const infos = new Map(this.catalog.photos(hits.map((h) => h.photoId), this.serving.pack.cacheKey).map((p) => [p.id, p]));
+    const { pack, engine } = this.serving;
+    const [embedding] = await engine.embedText([query]);
+    const limit = options.limit ?? 20;
+    const rerank = pack.manifest.retrieval?.rerank;
+    let hits = index.search(embedding as Float32Array, Math.max(limit, rerank?.candidates ?? 0), this.catalog.searchable(options));
+    if (rerank) {
+      hits = await rerankHits(hits, rerank, async (top) => {
+        const cached = top.map((h) => this.cache.tokens(h.photoId, pack.cacheKey));
+        const scored = top.map((_, i) => i).filter((i) => cached[i] !== null);
+        const likelihoods = await engine.scoreText(scored.map((i) => ({ tokens: cached[i]!.bytes, encoding: cached[i]!.encoding })), query);
+        const out = top.map(() => -Infinity);
+        scored.forEach((i, j) => { out[i] = likelihoods[j] as number; });
+        return out;
+      });
+    }
+    hits = hits.slice(0, limit);
+    const infos = new Map(this.catalog.photos(hits.map((h) => h.photoId), pack.cacheKey).map((p) => [p.id, p]));
     return hits.map((h) => ({ photoId: h.photoId, score: h.score, path: infos.get(h.photoId)?.paths[0] ?? '', takenAt: infos.get(h.photoId)?.takenAt ?? null }));
   }
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import ROOT, TINY, train
-from data import Row, chat_row
+from data import CAPTION_INSTRUCTIONS, Row, caption_turn, chat_row
 from data import PROMPTS, WorldDataset
 from fwd2bot import (Fwd2BotConfig, contrastive_texts, drop_words, hard_pair_loss, info_nce, remap_vocabulary,
                      text_pair_loss)
@@ -109,6 +109,20 @@ def test_contrastive_texts_use_probes_and_searches_only_when_asked():
         Fwd2BotConfig(hard_negatives=1.5)
     with pytest.raises(ValueError, match="hard_pair_weight"):
         Fwd2BotConfig(hard_pair_weight=-1)
+
+
+def test_caption_turns_say_probe_sentences_only_when_asked():
+    record = {"captions": [{"text": "a red star and a blue disc.", "heldOut": False}, {"text": "held", "heldOut": True}],
+              "probes": [{"category": "replace-relation", "positive": "a red star above a blue disc.", "negative": "a red star below a blue disc."}]}
+    rng, replay = random.Random(3), random.Random(3)
+    assert caption_turn(record, rng) == (replay.choice(CAPTION_INSTRUCTIONS), "a red star and a blue disc.")
+    replay.choice(record["captions"][:1])
+    assert rng.getstate() == replay.getstate()  # off: no extra draw, old runs replay
+    answers = {caption_turn(record, rng, 1.0)[1] for _ in range(5)}
+    assert answers == {"a red star above a blue disc."}  # the true sentence, never the negative
+    assert {caption_turn({**record, "probes": []}, rng, 1.0)[1] for _ in range(3)} == {"a red star and a blue disc."}
+    with pytest.raises(ValueError, match="probe_captions"):
+        Fwd2BotConfig(probe_captions=2)
 
 
 def test_hard_negatives_raise_the_loss_when_they_look_like_the_match():
