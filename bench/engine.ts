@@ -71,6 +71,11 @@ try {
   const cached: Record<string, number> = {};
   for (const b of info.budgets) cached[b] = await answer(b);
   const full = await timed(() => engine.generateFromImage(photos[0] as string, question, opts));
+  // Search's second stage (pack.json retrieval.rerank): pass 2's likelihood of the query over the first hits.
+  const candidates = engine.pack.manifest.retrieval?.rerank?.candidates ?? 10;
+  const compressed = (await engine.compressImages(photos)).flatMap((c) => (c.ok ? [{ tokens: c.tokens, encoding: c.encoding }] : []));
+  const hits = Array.from({ length: candidates }, (_, i) => compressed[i % compressed.length] as { tokens: Uint8Array; encoding: typeof first.encoding });
+  const rerankMs = await timed(() => engine.scoreText(hits, 'a large red circle at the top left on a beach'));
   await engine.close();
 
   const threadSettings = [];
@@ -86,13 +91,14 @@ try {
     threads: info.threads,
     compression: { imagesPerSecondBatch1: 1000 / batch1, imagesPerSecondBatch16: (16 * 1000) / batch16 },
     textEmbeddingMs: textMs,
+    rerank: { candidates, ms: rerankMs },
     answerMs: { fromCachedTokens: cached, fullTokensFromImage: full, ratioFullOverCachedK: full / (cached[k] as number) },
     decodeMsPerToken: threadSettings,
     storage: { bytesPerPhotoFloat16: info.bytesPerPhoto, bytesAllVisualTokensFloat16: 2 * info.dims.visionTokens * info.dims.hidden },
   };
   console.log(`engine benchmark, pack ${results.pack}, ${results.provider}, ${results.machine.cores} cores (${results.machine.cpu})`);
   console.log(`compression: ${results.compression.imagesPerSecondBatch1.toFixed(1)} images/s at batch 1, ${results.compression.imagesPerSecondBatch16.toFixed(1)} at batch 16 (JPEG decode included)`);
-  console.log(`text embedding: ${textMs.toFixed(1)} ms`);
+  console.log(`text embedding: ${textMs.toFixed(1)} ms; re-ranking ${candidates} hits (pass 2 likelihood of the query): ${rerankMs.toFixed(1)} ms`);
   for (const [b, ms] of Object.entries(cached)) console.log(`answer from cached tokens, budget ${b}: ${ms.toFixed(1)} ms`);
   console.log(`answer in full-token mode from the image: ${full.toFixed(1)} ms  (${results.answerMs.ratioFullOverCachedK.toFixed(2)}x the cached budget-${k} answer)`);
   for (const t of threadSettings) console.log(`decode: ${t.msPerToken.toFixed(2)} ms/token with ${t.threads} thread(s), spinning ${t.spinning ? 'on' : 'off'}`);

@@ -102,7 +102,7 @@ md.push(...languageSections(quality));
 md.push('## Speed and storage (ratios measured in one run)', '');
 md.push(`- Answer from cached tokens (budget ${Object.keys(cached).join('/')}): ${Object.values(cached).map((v) => v.toFixed(1)).join(' / ')} ms; from the image in full-token mode: ${engine.answerMs.fullTokensFromImage.toFixed(1)} ms — **${engine.answerMs.ratioFullOverCachedK.toFixed(2)}×** the cached budget-16 answer.`);
 md.push(`- Compression: ${engine.compression.imagesPerSecondBatch1.toFixed(1)} images/s at batch 1, ${engine.compression.imagesPerSecondBatch16.toFixed(1)} at batch 16 (JPEG decoding included).`);
-md.push(`- Text query embedding: ${engine.textEmbeddingMs.toFixed(1)} ms. Search end to end: ${library.searchEndToEndMs.toFixed(1)} ms.`);
+md.push(`- Text query embedding: ${engine.textEmbeddingMs.toFixed(1)} ms.${engine.rerank ? ` Re-ranking the first ${engine.rerank.candidates} hits (pass 2's likelihood of the query, pack.json \`retrieval.rerank\`): ${engine.rerank.ms.toFixed(1)} ms.` : ''} Search end to end: ${library.searchEndToEndMs.toFixed(1)} ms.`);
 md.push(`- Decode: ${engine.decodeMsPerToken.map((t: any) => `${t.msPerToken.toFixed(2)} ms/token (${t.threads} thread${t.threads > 1 ? 's' : ''}, spinning ${t.spinning ? 'on' : 'off'})`).join(', ')}.`);
 md.push(`- Indexing end to end: ${library.indexing.photosPerSecond.toFixed(1)} photos/s (${library.indexing.photos} sample photos).`);
 md.push(`- Search scan: ${library.searchScaling.map((s: any) => `${s.photos.toLocaleString('en')} photos ${s.inMemoryMs.toFixed(2)} ms (sqlite-vec ${s.sqliteVecMs.toFixed(2)} ms)`).join('; ')}.`);
