@@ -61,7 +61,8 @@ test('search: a photo found by its own description, as JSON, best first', () => 
   assert.deepEqual(found.unknownWords, [], 'the world\'s own caption has no unknown word');
   assert.equal(hits.length, 3);
   assert.ok(hits.some((h) => h.path === photoFile(0)), `${photoFile(0)} not among ${hits.map((h) => h.path).join(', ')}`);
-  for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.score >= hits[i]!.score, 'sorted by score');
+  // Scores are cosines; the order is search's (the bundled pack re-ranks its first hits: test/library/rerank.test.ts).
+  assert.ok(hits.every((h) => h.score >= -1 && h.score <= 1), hits.map((h) => h.score).join(', '));
 });
 
 test('caption and ask answer from the cached tokens', () => {

@@ -179,7 +179,8 @@ test("searching for the first sample photo's caption ranks it in the top 5", { s
   const hits = await page.$$eval(testid('search-result'), (els) => els.map((e) => ({ path: e.getAttribute('data-path') ?? '', score: Number(e.getAttribute('data-score')) })));
   assert.ok(hits.length > 0);
   assert.ok(hits.every((h) => Number.isFinite(h.score)), 'every result shows a score');
-  for (let i = 1; i < hits.length; i++) assert.ok((hits[i - 1] as { score: number }).score >= (hits[i] as { score: number }).score, 'results are ranked by score');
+  // The score shown is the cosine; the order is search's (the bundled pack re-ranks its first hits: test/library/rerank.test.ts).
+  assert.ok(hits.every((h) => h.score >= -1 && h.score <= 1), 'every score is a cosine');
   const scores = await page.$$eval(testid('search-score'), (els) => els.map((e) => e.textContent ?? ''));
   assert.ok(scores.every((s) => /^-?\d\.\d{3}$/.test(s.trim())), scores.join(', '));
   const top5 = hits.slice(0, 5).map((h) => sampleFor(h.path)?.path);
