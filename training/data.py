@@ -68,6 +68,10 @@ class WorldDataset:
     def record(self, i: int) -> dict:
         return json.loads(self.lines[i])
 
+    def probe_categories(self) -> Set[str]:
+        """The categories of the records' compositional probes (swap-attribute, replace-relation, ...)."""
+        return {p["category"] for line in self.lines for p in json.loads(line).get("probes") or []}
+
     def text_words(self) -> Set[str]:
         """Every word the data set's texts use (questions, answers, captions, searches and
         probes, held-out ones included where the split has them), lower-cased as the

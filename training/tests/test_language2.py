@@ -183,11 +183,15 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
     train(["--stage", "2", "--run", str(stage2), "--base", str(run), "--steps", "2", *common,
            "--init-adapters", str(donor / "final.pt"),
            "--fwd2bot", json.dumps({"hard_negatives": 0.5, "search_texts": 0.5, "unk_rate": 0.05, "hard_pair_weight": 0.5,
-                                   "text_pair_weight": 1.0, "text_pair_margin": 0.0})])
+                                   "text_pair_weight": 1.0, "text_pair_margin": 0.0, "text_pair_skip": ["replace-relation"],
+                                   "probe_captions": 0.5})])
     assert "ckpt.pt" in [p.name for p in stage2.iterdir()]
     wrong = train(["--stage", "2", "--run", str(tmp_path / "wrong"), "--base", str(run), "--steps", "1", *common,
                    "--init-adapters", str(donor / "final.pt"), "--model", json.dumps({"lora_rank": 8})], check=False)
     assert wrong.returncode != 0 and "other adapters" in wrong.stderr
+    misspelt = train(["--stage", "2", "--run", str(tmp_path / "misspelt"), "--base", str(run), "--steps", "1", *common,
+                      "--fwd2bot", json.dumps({"text_pair_weight": 1.0, "text_pair_skip": ["replace-relashun"]})], check=False)
+    assert misspelt.returncode != 0 and "text_pair_skip names replace-relashun, which the data set's probes do not have" in misspelt.stderr
     log = [json.loads(line) for line in (stage2 / "log.jsonl").read_text().splitlines()]
     assert any("disc" in entry for entry in log)
     assert any("hard_pair" in entry for entry in log)
