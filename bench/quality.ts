@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generationPrompt } from '../main/engine/chatTemplate.ts';
 import { Fwd2BotModel, meanEmbedding } from '../main/engine/fwd2bot.ts';
-import { loadPack } from '../main/engine/pack.ts';
+import { loadPack, scoringPrompt } from '../main/engine/pack.ts';
 import { rerankOrder, rerankScore } from '../main/library/rerank.ts';
 import { packLanguage } from '../main/library/understanding.ts';
 import type { LanguageVersion } from '../world/generate.ts';
@@ -99,7 +99,7 @@ async function rerankedRecall(sim: Float32Array, texts: string[], owner: number[
   const out = Float32Array.from(sim);
   for (const [j, text] of texts.entries()) {
     const top = Array.from({ length: images }, (_, i) => i).sort((a, b) => (sim[b * texts.length + j] as number) - (sim[a * texts.length + j] as number)).slice(0, spec.candidates);
-    const likelihoods = await model.textLikelihood(top.map(visualOf), read(text), m.prompts.caption);
+    const likelihoods = await model.textLikelihood(top.map(visualOf), read(text), scoringPrompt(m));
     const order = rerankOrder(top.map((i) => sim[i * texts.length + j] as number), likelihoods, spec.weight);
     order.forEach((at, rank) => { out[(top[at] as number) * texts.length + j] = 10 + top.length - rank; });
   }
@@ -175,7 +175,7 @@ for (const row of measured) {
     r.probes.forEach((p, k) => probes.push({ category: p.category, positive: cos[2 * k] as number, negative: cos[2 * k + 1] as number }));
     if (rerank && row.method === 'fwd2bot') {
       const lp: number[] = [];
-      for (const t of texts) lp.push(...await model.textLikelihood([visualOf(i)], read(t), m.prompts.caption));
+      for (const t of texts) lp.push(...await model.textLikelihood([visualOf(i)], read(t), scoringPrompt(m)));
       r.probes.forEach((p, k) => rerankedProbes.push({ category: p.category,
         positive: rerankScore(cos[2 * k] as number, lp[2 * k] as number, rerank.weight), negative: rerankScore(cos[2 * k + 1] as number, lp[2 * k + 1] as number, rerank.weight) }));
     }

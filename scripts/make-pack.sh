@@ -21,6 +21,8 @@ STEPS2_V3=${STEPS2_V3:-2000}
 STEPS1_V5=${STEPS1_V5:-500}
 STEPS2_V4=${STEPS2_V4:-2000}
 STEPS2_V4B=${STEPS2_V4B:-500}
+STEPS1_V6=${STEPS1_V6:-1500}
+STEPS2_V5=${STEPS2_V5:-1500}
 RANK2=${RANK2:-32}
 ADAPTERS2="{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}"  # every stage-2 run's --model
 PY=/usr/bin/python3
@@ -96,7 +98,16 @@ ROUND2_FWD2BOT='{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25
   --init "$RUNS/fwd2bot-v4/final.pt" --model "$ADAPTERS2" \
   --fwd2bot '{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "hard_pair_weight": 0.2}' \
   --steps "$STEPS2_V4B" --lr 3e-4 --warmup 20 --seed 15 --log-every 25 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot-v4b" --test "$DATA/test-v2" --out "$OUT" --images 200
+# Round 4: 1,500 more relation-heavy stage-1 steps, then stage 2 from round 3's adapters with
+# true probe sentences (relations, bindings) as caption answers, so that pass 2 can score them
+# for search's second stage (docs/training-language2.md, "Round 4").
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2-rel" --run "$RUNS/base-v6" --init "$RUNS/base-v5/ckpt.pt" \
+  --unk-rate 0.1 --steps "$STEPS1_V6" --lr 2.5e-4 --warmup 20 --seed 16 --log-every 25 --ckpt-every 250
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v5" --base "$RUNS/base-v6" \
+  --init-adapters "$RUNS/fwd2bot-v4b/final.pt" --model "$ADAPTERS2" \
+  --fwd2bot '{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "hard_pair_weight": 0.2, "probe_captions": 0.5}' \
+  --steps "$STEPS2_V5" --lr 5e-4 --warmup 30 --seed 17 --log-every 25 --ckpt-every 250
+"$PY" training/export.py --run "$RUNS/fwd2bot-v5" --test "$DATA/test-v2" --out "$OUT" --images 200
 # The "no good match" threshold, measured on the validation split with the real engine.
 npx tsx scripts/calibrate-no-match.ts --pack "$OUT" --images 1000 --write
 # Search's second stage: the weight of pass 2's likelihood against the cosine (docs/library.md).

@@ -20,7 +20,11 @@ COMPRESS_PROMPT = "Summarize the image in a few words."
 # E5-V zero-shot embedding prompts: the base model's retrieval baseline.
 E5V_IMAGE_PROMPT = "Summary above image in one word:"
 E5V_TEXT_PROMPT = "Summary above sentence in one word:"
-PROMPTS = [COMPRESS_PROMPT, E5V_IMAGE_PROMPT, E5V_TEXT_PROMPT, *CAPTION_INSTRUCTIONS]
+# The instruction of a caption turn that says one true thing (a probe's sentence) instead of
+# the whole scene: "Describe the image." keeps its full captions, and search's second stage
+# scores a query under this one (pack.json prompts.partial_caption).
+PART_INSTRUCTION = "Describe one part of the image."
+PROMPTS = [COMPRESS_PROMPT, E5V_IMAGE_PROMPT, E5V_TEXT_PROMPT, *CAPTION_INSTRUCTIONS, PART_INSTRUCTION]
 # Normalisation of pixels in [0, 1]; written to pack.json for the engine.
 PIXEL_MEAN = (0.5, 0.5, 0.5)
 PIXEL_STD = (0.25, 0.25, 0.25)
@@ -155,12 +159,12 @@ def instruction_turns(record: dict, rng: random.Random, caption_prob: float = 0.
 
 
 def caption_turn(record: dict, rng: random.Random, probe_sentences: float = 0.0) -> Tuple[str, str]:
-    """A caption instruction and a seen caption; with chance `probe_sentences` the answer is
-    instead the true sentence of one of the image's probes (no rng drawn for it at 0)."""
+    """A caption instruction and a seen caption; with chance `probe_sentences` instead
+    PART_INSTRUCTION and the true sentence of one of the image's probes (no rng drawn for it at 0)."""
     instruction, caption = rng.choice(CAPTION_INSTRUCTIONS), rng.choice([c for c in record["captions"] if not c["heldOut"]])["text"]
     probes = record.get("probes") or []
     if probe_sentences > 0 and probes and rng.random() < probe_sentences:
-        caption = rng.choice(probes)["positive"]
+        return PART_INSTRUCTION, rng.choice(probes)["positive"]
     return instruction, caption
 
 

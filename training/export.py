@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from data import (CAPTION_INSTRUCTIONS, COMPRESS_PROMPT, E5V_IMAGE_PROMPT, E5V_TEXT_PROMPT, IMAGE_AT, PIXEL_MEAN,  # noqa: E402
+from data import (CAPTION_INSTRUCTIONS, COMPRESS_PROMPT, E5V_IMAGE_PROMPT, E5V_TEXT_PROMPT, IMAGE_AT, PART_INSTRUCTION, PIXEL_MEAN,  # noqa: E402
                   PIXEL_STD, WorldDataset, chat_row)
 from evaluate import Reader, evaluate, load_run  # noqa: E402
 from fwd2bot import BUDGETS, greedy  # noqa: E402
@@ -181,7 +181,8 @@ def export_pack(run: Path, test: Path, out: Path, images: int, pack_id: str) -> 
                   "scale": "pixel / 255, then (x - mean) / std", "layout": "NCHW",
                   "resize": "fill"},  # stretch to a square: keeps every grid cell, as the world renders
         "prompts": {"compress": COMPRESS_PROMPT, "caption": CAPTION_INSTRUCTIONS[0],
-                    "e5v_image": E5V_IMAGE_PROMPT, "e5v_text": E5V_TEXT_PROMPT},
+                    "e5v_image": E5V_IMAGE_PROMPT, "e5v_text": E5V_TEXT_PROMPT,
+                    **({"partial_caption": PART_INSTRUCTION} if f2b.probe_captions > 0 else {})},
         "template": {"generation": ["<s>", "USER:", "<image>", "{instruction}", "ASSISTANT:"],
                      "compress_image": ["{image_tokens}", "{compress_prompt}", "{summary_tokens}"],
                      "compress_text": ["{text}", "{compress_prompt}", "{summary_tokens}"],

@@ -5,7 +5,7 @@ import { decodeTokens, encodeTokens, isTokenEncoding, TokenEncodingError, tokenB
 import { Fwd2BotModel, meanEmbedding, type GenerateOptions, type Generation, type RuntimeInfo, type RuntimeOptions } from './fwd2bot.ts';
 import type { ImageErrorCode } from './diagnose.ts';
 import { prepareImages } from './tensor.ts';
-import { loadPack, type Pack } from './pack.ts';
+import { loadPack, scoringPrompt, type Pack } from './pack.ts';
 
 export interface EngineInfo extends RuntimeInfo {
   /** The process the engine runs in. */
@@ -110,13 +110,14 @@ export class Engine {
   }
 
   /**
-   * How well `text` reads as pass 2's caption of each photo, from cached tokens (the first
-   * `budget` of them): the mean log-probability per token (Fwd2BotModel.textLikelihood).
+   * How well `text` reads as pass 2's answer to the pack's scoring prompt (pack.ts scoringPrompt)
+   * about each photo, from cached tokens (the first `budget` of them): the mean log-probability
+   * per token (Fwd2BotModel.textLikelihood).
    */
   async scoreText(photos: ReadonlyArray<{ tokens: Uint8Array; encoding?: TokenEncoding }>, text: string, budget = this.model.k): Promise<number[]> {
     this.checkBudget(budget);
     const visuals = photos.map(({ tokens, encoding = this.model.pack.spec.tokenEncoding }) => this.decode(tokens, encoding, budget));
-    return this.model.textLikelihood(visuals, text, this.model.pack.manifest.prompts.caption);
+    return this.model.textLikelihood(visuals, text, scoringPrompt(this.model.pack.manifest));
   }
 
   private decode(tokens: Uint8Array, encoding: unknown, budget: number): Float32Array {

@@ -46,7 +46,12 @@ export const PackSchema = z.object({
     layout: z.literal('NCHW'),
     resize: z.enum(['fill', 'cover', 'contain', 'pad-to-square']),
   }),
-  prompts: z.object({ compress: z.string(), caption: z.string(), e5v_image: z.string(), e5v_text: z.string() }),
+  prompts: z.object({
+    compress: z.string(), caption: z.string(), e5v_image: z.string(), e5v_text: z.string(),
+    /** The instruction under which search's second stage scores a query as something the photo shows
+     * (a pack trained to say one true thing of a scene under it; absent: `caption`). */
+    partial_caption: z.string().min(1).optional(),
+  }),
   // By string in version 1, by role in version 2: packSpec.ts checks each version's set.
   special_tokens: z.record(z.string(), z.number().int().nullable()),
   summary: z.object({ tokens: z.number().int().positive(), budgets: z.array(z.number().int().positive()).nonempty(), prefix_budgets: z.boolean() }),
@@ -80,6 +85,9 @@ export const PackSchema = z.object({
 }).passthrough();
 
 export type PackManifest = z.infer<typeof PackSchema>;
+
+/** The instruction pass 2 scores a search text under (Engine.scoreText, search's second stage). */
+export const scoringPrompt = (m: PackManifest): string => m.prompts.partial_caption ?? m.prompts.caption;
 export type PackDomain = NonNullable<PackManifest['domain']>;
 
 /** A word as an alias table writes it: letters and digits with inner apostrophes, as user text is split into words. */

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { BudgetError, Engine } from '../../main/engine/engine.ts';
 import { Fwd2BotModel } from '../../main/engine/fwd2bot.ts';
 import { generationPrompt } from '../../main/engine/chatTemplate.ts';
-import { loadPack } from '../../main/engine/pack.ts';
+import { loadPack, scoringPrompt } from '../../main/engine/pack.ts';
 import { decodeTokens } from '../../main/engine/tokenCodec.ts';
 import { Library } from '../../main/library/library.ts';
 import { bestCosine, rerankHits, rerankOrder, rerankScore } from '../../main/library/rerank.ts';
@@ -53,7 +53,7 @@ before(async () => {
 /** log p of each target token after `prefix`, fed one token at a time with the cache (as generate decodes). */
 async function stepwise(model: Fwd2BotModel, visual: Float32Array, text: string): Promise<number> {
   const ids = model.tokenizer.encode(text);
-  const prompt = generationPrompt(model.pack.spec, (t) => model.tokenizer.encode(t), model.pack.manifest.prompts.caption);
+  const prompt = generationPrompt(model.pack.spec, (t) => model.tokenizer.encode(t), scoringPrompt(model.pack.manifest));
   const x = new Float32Array([...model.embed(prompt.head), ...visual, ...model.embed(prompt.tail)]);
   let total = x.length / model.d;
   const mask = new Array<number>(total).fill(1);
@@ -85,7 +85,7 @@ test('textLikelihood equals the log-probabilities of the KV-cache loop, per imag
       return decodeTokens(c.tokens, c.encoding, model.k, model.d, model.k);
     });
     const text = sidecar.photos[0]?.captions[0]?.text as string;
-    const batched = await model.textLikelihood(visuals, text, pack.manifest.prompts.caption);
+    const batched = await model.textLikelihood(visuals, text, scoringPrompt(pack.manifest));
     for (const [i, v] of visuals.entries()) {
       const want = await stepwise(model, v, text);
       assert.ok(Math.abs((batched[i] as number) - want) < 1e-3, `image ${i}: batched ${batched[i]} vs stepwise ${want}`);
@@ -137,4 +137,13 @@ test('a pack with retrieval.rerank: search orders its first hits by pass 2\'s li
     await engine.close();
   }
   assert.ok(reordered > 0, 'the second stage changed the first three hits of some query (else this test proves nothing)');
+});
+
+test('search scores under prompts.partial_caption, else the caption prompt; an empty one breaks the pack', () => {
+  const m = loadPack(testPackDir()).manifest;
+  assert.equal(scoringPrompt({ ...m, prompts: { ...m.prompts, partial_caption: 'Describe one part of the image.' } }), 'Describe one part of the image.');
+  const { partial_caption: _unused, ...withoutPart } = m.prompts;
+  assert.equal(scoringPrompt({ ...m, prompts: withoutPart }), m.prompts.caption);
+  const dir = packCopy(path.join(root, 'bad-packs'), 'empty-part', (manifest) => { manifest.prompts.partial_caption = ''; });
+  assert.throws(() => loadPack(dir), /prompts\.partial_caption/);
 });

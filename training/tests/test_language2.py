@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import ROOT, TINY, train
-from data import CAPTION_INSTRUCTIONS, Row, caption_turn, chat_row
+from data import CAPTION_INSTRUCTIONS, PART_INSTRUCTION, Row, caption_turn, chat_row
 from data import PROMPTS, WorldDataset
 from fwd2bot import (Fwd2BotConfig, contrastive_texts, drop_words, hard_pair_loss, info_nce, remap_vocabulary,
                      text_pair_loss)
@@ -118,8 +118,9 @@ def test_caption_turns_say_probe_sentences_only_when_asked():
     assert caption_turn(record, rng) == (replay.choice(CAPTION_INSTRUCTIONS), "a red star and a blue disc.")
     replay.choice(record["captions"][:1])
     assert rng.getstate() == replay.getstate()  # off: no extra draw, old runs replay
-    answers = {caption_turn(record, rng, 1.0)[1] for _ in range(5)}
-    assert answers == {"a red star above a blue disc."}  # the true sentence, never the negative
+    turns = {caption_turn(record, rng, 1.0) for _ in range(5)}
+    assert turns == {(PART_INSTRUCTION, "a red star above a blue disc.")}  # the true sentence, never the negative,
+    assert PART_INSTRUCTION not in CAPTION_INSTRUCTIONS                      # under its own instruction
     assert {caption_turn({**record, "probes": []}, rng, 1.0)[1] for _ in range(3)} == {"a red star and a blue disc."}
     with pytest.raises(ValueError, match="probe_captions"):
         Fwd2BotConfig(probe_captions=2)
