@@ -23,6 +23,7 @@ STEPS2_V4=${STEPS2_V4:-2000}
 STEPS2_V4B=${STEPS2_V4B:-500}
 STEPS1_V6=${STEPS1_V6:-1500}
 STEPS2_V5=${STEPS2_V5:-1500}
+STEPS2_V5B=${STEPS2_V5B:-500}
 RANK2=${RANK2:-32}
 ADAPTERS2="{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}"  # every stage-2 run's --model
 PY=/usr/bin/python3
@@ -107,7 +108,14 @@ ROUND2_FWD2BOT='{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25
   --init-adapters "$RUNS/fwd2bot-v4b/final.pt" --model "$ADAPTERS2" \
   --fwd2bot '{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "hard_pair_weight": 0.2, "probe_captions": 0.5}' \
   --steps "$STEPS2_V5" --lr 5e-4 --warmup 30 --seed 17 --log-every 25 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot-v5" --test "$DATA/test-v2" --out "$OUT" --images 200
+# ... and 500 more from those weights. (The bundled v5 was trained before probe sentences got their
+# own instruction, PART_INSTRUCTION, and its captions had turned into one-sentence answers; these
+# 500 steps with the instruction restored them. Run from here, v5 already uses it.)
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v5b" --base "$RUNS/base-v6" \
+  --init "$RUNS/fwd2bot-v5/final.pt" --model "$ADAPTERS2" \
+  --fwd2bot '{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "hard_pair_weight": 0.2, "probe_captions": 0.5}' \
+  --steps "$STEPS2_V5B" --lr 3e-4 --warmup 20 --seed 19 --log-every 25 --ckpt-every 250
+"$PY" training/export.py --run "$RUNS/fwd2bot-v5b" --test "$DATA/test-v2" --out "$OUT" --images 200
 # The "no good match" threshold, measured on the validation split with the real engine.
 npx tsx scripts/calibrate-no-match.ts --pack "$OUT" --images 1000 --write
 # Search's second stage: the weight of pass 2's likelihood against the cosine (docs/library.md).
