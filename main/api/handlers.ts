@@ -3,7 +3,6 @@
 // handler returns.
 import { resolve } from 'node:path';
 import type { Library } from '../library/library.ts';
-import { bestCosine } from '../library/rerank.ts';
 import { domainNotice, dontKnowAnswer, isSampleFolder, judgeSearch, packLanguage } from '../library/understanding.ts';
 import type { Method, Parsed } from './contract.ts';
 
@@ -35,8 +34,8 @@ export const handlers = {
   },
   search: async ({ text, ...options }, { library }) => {
     const language = packLanguage(library.pack);
-    const hits = await library.search(language.rewrite(text), options);
-    return { hits, ...judgeSearch(language, text, bestCosine(hits)) };
+    const { hits, bestCosine } = await library.rankedSearch(language.rewrite(text), options);
+    return { hits, ...judgeSearch(language, text, bestCosine) };
   },
   photo: async ({ id }, { library }) => library.photo(id),
   photoAt: async ({ path }, { library }) => library.photo(library.photoAt(path)),

@@ -16,7 +16,7 @@ import { PackCache, type CachedTokens, type Counts, type PackFootprint, type Que
 import { openDb, type Db } from './db.ts';
 import { IndexQueue, type IndexProgress, type RetryPolicy } from './queue.ts';
 import { scanFolder, syncFile } from './scan.ts';
-import { rerankHits } from './rerank.ts';
+import { bestCosine, rerankHits } from './rerank.ts';
 import { VectorIndex } from './search.ts';
 import { Thumbnails, type ServedFile } from './thumbnails.ts';
 import { FolderWatcher } from './watch.ts';
@@ -337,6 +337,15 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
   }
 
   async search(text: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+    return (await this.rankedSearch(text, options)).hits;
+  }
+
+  /**
+   * The hits and the best cosine among all the photos searched: with a second stage
+   * (rerank.ts) the photo with the best cosine may be re-ranked past `limit`, and the
+   * "no good match" threshold was calibrated on that best cosine.
+   */
+  async rankedSearch(text: string, options: SearchOptions = {}): Promise<{ hits: SearchHit[]; bestCosine: number | null }> {
     const query = text.trim();
     if (query.length === 0) throw new LibraryError('invalid', 'the search text is empty');
     const index = this.vectors();
@@ -346,6 +355,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     const limit = options.limit ?? 20;
     const rerank = pack.manifest.retrieval?.rerank;
     let hits = index.search(embedding as Float32Array, Math.max(limit, rerank?.candidates ?? 0), this.catalog.searchable(options));
+    const best = bestCosine(hits);
     if (rerank) {
       hits = await rerankHits(hits, rerank, async (top) => {
         const cached = top.map((h) => this.cache.tokens(h.photoId, pack.cacheKey));
@@ -358,7 +368,7 @@ export class Library extends EventEmitter<{ progress: [IndexProgress]; idle: [In
     }
     hits = hits.slice(0, limit);
     const infos = new Map(this.catalog.photos(hits.map((h) => h.photoId), pack.cacheKey).map((p) => [p.id, p]));
-    return hits.map((h) => ({ photoId: h.photoId, score: h.score, path: infos.get(h.photoId)?.paths[0] ?? '', takenAt: infos.get(h.photoId)?.takenAt ?? null }));
+    return { hits: hits.map((h) => ({ photoId: h.photoId, score: h.score, path: infos.get(h.photoId)?.paths[0] ?? '', takenAt: infos.get(h.photoId)?.takenAt ?? null })), bestCosine: best };
   }
 
   photo(id: number): PhotoInfo {

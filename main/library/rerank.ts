@@ -40,6 +40,6 @@ export async function rerankHits<T extends { score: number }>(hits: readonly T[]
   return rerankOrder(hits.map((h) => h.score), scores, spec.weight).map((i) => hits[i] as T);
 }
 
-/** The best cosine among hits, whatever their order: what the "no good match" threshold was calibrated on. */
+/** The best cosine among hits, whatever their order (the "no good match" threshold was calibrated on it). */
 export const bestCosine = (hits: ReadonlyArray<{ score: number }>): number | null =>
   hits.length === 0 ? null : Math.max(...hits.map((h) => h.score));

@@ -118,20 +118,30 @@ test('a pack with retrieval.rerank: search orders its first hits by pass 2\'s li
   let reordered = 0;
   try {
     const photos = (await engine.compressImages(photoFiles)).map((c) => (c.ok ? c : assert.fail()));
+    const fileIndex = new Map(photoFiles.map((f, i) => [fs.realpathSync(f), i]));
+    const indexOf = (h: { path: string }) => fileIndex.get(fs.realpathSync(h.path)) as number;
     for (const p of sidecar.photos.slice(0, 4)) {
       const query = p.captions[p.captions.length - 1]?.text as string;
       const [q] = await engine.embedText([query]);
-      const byCosine = photos.map((c, i) => ({ i, s: c.embedding.reduce((sum, v, j) => sum + v * (q![j] as number), 0) })).sort((a, b) => b.s - a.s);
-      const top = byCosine.slice(0, spec.candidates);
-      const likelihoods = await engine.scoreText(top.map(({ i }) => photos[i]!), query);
-      const want = rerankOrder(top.map((t) => t.s), likelihoods, spec.weight).map((k) => photoFiles[top[k]!.i]);
-      if (want.slice(0, 3).some((f, r) => f !== photoFiles[byCosine[r]!.i])) reordered++;
-      const hits = await library.search(query, { limit: 3 });
-      assert.deepEqual(hits.map((h) => fs.realpathSync(h.path)), want.slice(0, 3).map((f) => fs.realpathSync(f as string)), `query "${query}"`);
-      for (const h of hits) {
-        const cosine = byCosine.find((b) => fs.realpathSync(photoFiles[b.i] as string) === fs.realpathSync(h.path))!.s;
-        assert.ok(Math.abs(h.score - cosine) < 0.02, `a hit's score is its cosine (int8 rows): ${h.score} vs ${cosine}`);
-      }
+      const cosine = photos.map((c) => c.embedding.reduce((sum, v, j) => sum + v * (q![j] as number), 0));
+      // Every photo, as search returns them: the re-ranked head, then the rest by cosine.
+      const all = await library.search(query, { limit: photoFiles.length });
+      assert.equal(all.length, photoFiles.length);
+      for (const h of all) assert.ok(Math.abs(h.score - (cosine[indexOf(h)] as number)) < 0.02, `a hit's score is its cosine (int8 rows): ${h.score}`);
+      const head = all.slice(0, spec.candidates);
+      const tail = all.slice(spec.candidates);
+      assert.ok(Math.min(...head.map((h) => h.score)) >= Math.max(...tail.map((h) => h.score)), 'the head is the best by cosine');
+      for (let i = 1; i < tail.length; i++) assert.ok(tail[i - 1]!.score >= tail[i]!.score, 'the rest keep cosine order');
+      // The head's order from its cosines (as the index scored them) and likelihoods worked out here.
+      const byCosine = [...head].sort((a, b) => b.score - a.score);
+      const likelihoods = await engine.scoreText(byCosine.map((h) => photos[indexOf(h)]!), query);
+      const want = rerankOrder(byCosine.map((h) => h.score), likelihoods, spec.weight).map((k) => byCosine[k]!.photoId);
+      assert.deepEqual(head.map((h) => h.photoId), want, `query "${query}"`);
+      if (want.slice(0, 3).some((id, r) => id !== byCosine[r]!.photoId)) reordered++;
+      assert.deepEqual((await library.search(query, { limit: 3 })).map((h) => h.photoId), want.slice(0, 3), 'a smaller limit shows the first of the same order');
+      const one = await library.rankedSearch(query, { limit: 1 });
+      assert.equal(one.hits[0]?.photoId, want[0], 'limit 1 shows the re-ranked first hit');
+      assert.ok(Math.abs((one.bestCosine as number) - Math.max(...cosine)) < 0.02, 'and judges "no good match" on the best cosine of all');
     }
   } finally {
     await engine.close();
