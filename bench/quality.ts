@@ -152,7 +152,8 @@ for (const row of measured) {
   };
   const retrieval: Record<string, unknown> = {};
   // What search shows (pack.json retrieval.rerank): text-to-image only, image-to-text has no second stage.
-  const rerankedRetrieval: Record<string, unknown> | null = rerank && row.method === 'fwd2bot' ? {} : null;
+  const reranks = rerank !== undefined && row.method === 'fwd2bot';
+  const rerankedRetrieval: Record<string, unknown> | null = reranks ? {} : null;
   for (const [set, { texts, owner }] of Object.entries(retrievalSets(records, language))) {
     const te = await embedTexts(texts);
     const sim = new Float32Array(images * texts.length);
@@ -173,11 +174,11 @@ for (const row of measured) {
     const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, k) => s + v * (b[k] as number), 0);
     const cos = te.map((t) => dot(imageEmb[i] as Float32Array, t));
     r.probes.forEach((p, k) => probes.push({ category: p.category, positive: cos[2 * k] as number, negative: cos[2 * k + 1] as number }));
-    if (rerank && row.method === 'fwd2bot') {
+    if (reranks) {
       const lp: number[] = [];
       for (const t of texts) lp.push(...await model.textLikelihood([visualOf(i)], read(t), scoringPrompt(m)));
       r.probes.forEach((p, k) => rerankedProbes.push({ category: p.category,
-        positive: rerankScore(cos[2 * k] as number, lp[2 * k] as number, rerank.weight), negative: rerankScore(cos[2 * k + 1] as number, lp[2 * k + 1] as number, rerank.weight) }));
+        positive: rerankScore(cos[2 * k] as number, lp[2 * k] as number, rerank!.weight), negative: rerankScore(cos[2 * k + 1] as number, lp[2 * k + 1] as number, rerank!.weight) }));
     }
   }
   results[row.name] = {

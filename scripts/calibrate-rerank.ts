@@ -49,11 +49,12 @@ await withCalibrationSplit(pack, 'val', count, async ({ engine, scenes, photos }
   const probes: Array<{ category: string; cosine: [number, number]; likelihood: [number, number] }> = [];
   for (const [i, s] of scenes.entries()) {
     const photo = photos[i] as CalibrationPhoto;
-    for (const p of s.probes) {
-      const [pos, neg] = await embedAll(engine, [p.positive, p.negative]);
+    const embedded = await embedAll(engine, s.probes.flatMap((p) => [p.positive, p.negative]));
+    for (const [k, p] of s.probes.entries()) {
       const [lp] = await engine.scoreText([photo], p.positive);
       const [ln] = await engine.scoreText([photo], p.negative);
-      probes.push({ category: p.category, cosine: [dot(pos as Float32Array, photo.embedding), dot(neg as Float32Array, photo.embedding)], likelihood: [lp as number, ln as number] });
+      const [pos, neg] = [embedded[2 * k], embedded[2 * k + 1]] as [Float32Array, Float32Array];
+      probes.push({ category: p.category, cosine: [dot(pos, photo.embedding), dot(neg, photo.embedding)], likelihood: [lp as number, ln as number] });
     }
   }
   const categories = [...new Set(probes.map((p) => p.category))].sort();

@@ -102,18 +102,19 @@ ROUND2_FWD2BOT='{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25
 # Round 4: 1,500 more relation-heavy stage-1 steps, then stage 2 from round 3's adapters with
 # true probe sentences (relations, bindings) as caption answers, so that pass 2 can score them
 # for search's second stage (docs/training-language2.md, "Round 4").
+ROUND4_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "hard_pair_weight": 0.2, "probe_captions": 0.5}'
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2-rel" --run "$RUNS/base-v6" --init "$RUNS/base-v5/ckpt.pt" \
   --unk-rate 0.1 --steps "$STEPS1_V6" --lr 2.5e-4 --warmup 20 --seed 16 --log-every 25 --ckpt-every 250
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v5" --base "$RUNS/base-v6" \
   --init-adapters "$RUNS/fwd2bot-v4b/final.pt" --model "$ADAPTERS2" \
-  --fwd2bot '{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "hard_pair_weight": 0.2, "probe_captions": 0.5}' \
+  --fwd2bot "$ROUND4_FWD2BOT" \
   --steps "$STEPS2_V5" --lr 5e-4 --warmup 30 --seed 17 --log-every 25 --ckpt-every 250
 # ... and 500 more from those weights. (The bundled v5 was trained before probe sentences got their
 # own instruction, PART_INSTRUCTION, and its captions had turned into one-sentence answers; these
 # 500 steps with the instruction restored them. Run from here, v5 already uses it.)
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v5b" --base "$RUNS/base-v6" \
   --init "$RUNS/fwd2bot-v5/final.pt" --model "$ADAPTERS2" \
-  --fwd2bot '{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "hard_pair_weight": 0.2, "probe_captions": 0.5}' \
+  --fwd2bot "$ROUND4_FWD2BOT" \
   --steps "$STEPS2_V5B" --lr 3e-4 --warmup 20 --seed 19 --log-every 25 --ckpt-every 250
 "$PY" training/export.py --run "$RUNS/fwd2bot-v5b" --test "$DATA/test-v2" --out "$OUT" --images 200
 # The "no good match" threshold, measured on the validation split with the real engine.
