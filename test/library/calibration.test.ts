@@ -33,4 +33,6 @@ test('calibrate-rerank and calibrate-no-match write their own retrieval entries 
   assert.deepEqual(both.rerank, rerank, 'the re-ranking entry survives the threshold calibration');
   assert.deepEqual(loadPack(dir).manifest.retrieval?.rerank?.weight, rerank.weight);
   assert.throws(() => run('calibrate-rerank.ts', ['--pack', dir, '--candidates', '1']), /--candidates must be a whole number from 2 to 200/);
+  assert.throws(() => run('calibrate-rerank.ts', ['--pack', dir, '--images', 'ten']), /--images must be a whole number of at least 20/);
+  assert.deepEqual(read().rerank, rerank, 'a refused run writes nothing');
 });

@@ -157,3 +157,11 @@ test('search scores under prompts.partial_caption, else the caption prompt; an e
   const dir = packCopy(path.join(root, 'bad-packs'), 'empty-part', (manifest) => { manifest.prompts.partial_caption = ''; });
   assert.throws(() => loadPack(dir), /prompts\.partial_caption/);
 });
+
+test('a malformed retrieval.rerank breaks the pack with the field named', () => {
+  for (const [label, rerank] of [['one candidate', { candidates: 1, weight: 0.1 }], ['a weight of 0', { candidates: 10, weight: 0 }],
+    ['a weight above 10', { candidates: 10, weight: 50 }], ['a fractional count', { candidates: 2.5, weight: 0.1 }], ['no weight', { candidates: 10 }]] as const) {
+    const dir = packCopy(path.join(root, 'bad-rerank'), `bad-${label.replace(/\W+/g, '-')}`, (manifest) => { manifest.retrieval = { ...manifest.retrieval, rerank }; });
+    assert.throws(() => loadPack(dir), /retrieval\.rerank\.(candidates|weight)/, label);
+  }
+});
