@@ -8,7 +8,7 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 import torch
@@ -158,13 +158,20 @@ def instruction_turns(record: dict, rng: random.Random, caption_prob: float = 0.
     return turns
 
 
-def caption_turn(record: dict, rng: random.Random, probe_sentences: float = 0.0) -> Tuple[str, str]:
+def caption_turn(record: dict, rng: random.Random, probe_sentences: float = 0.0,
+                 category_weights: Optional[Dict[str, float]] = None) -> Tuple[str, str]:
     """A caption instruction and a seen caption; with chance `probe_sentences` instead
-    PART_INSTRUCTION and the true sentence of one of the image's probes (no rng drawn for it at 0)."""
+    PART_INSTRUCTION and the true sentence of one of the image's probes (no rng drawn for it at 0).
+    `category_weights` draws that probe by its category's weight (1 for a category not named;
+    an image whose probes all weigh 0 keeps its caption)."""
     instruction, caption = rng.choice(CAPTION_INSTRUCTIONS), rng.choice([c for c in record["captions"] if not c["heldOut"]])["text"]
     probes = record.get("probes") or []
     if probe_sentences > 0 and probes and rng.random() < probe_sentences:
-        return PART_INSTRUCTION, rng.choice(probes)["positive"]
+        if not category_weights:
+            return PART_INSTRUCTION, rng.choice(probes)["positive"]
+        weights = [category_weights.get(p["category"], 1.0) for p in probes]
+        if sum(weights) > 0:
+            return PART_INSTRUCTION, rng.choices(probes, weights=weights)[0]["positive"]
     return instruction, caption
 
 

@@ -55,6 +55,9 @@ class Fwd2BotConfig:
                                   # sentences ("a black diamond above a purple heart"): the world's captions never
                                   # state a relation, so pass 2 could not score one, and search re-ranks by that score
                                   # (main/library/rerank.ts)
+    probe_caption_weights: Dict[str, float] = field(default_factory=dict)  # probe category -> weight of drawing its
+                                  # sentence for probe_captions (1 if not named): relations are about 1 sentence in 9,
+                                  # too few for pass 2 to learn to score "above" against "below"
     text_pair_skip: List[str] = field(default_factory=list)  # probe categories the text loss leaves alone, e.g.
                                   # replace-relation: "X below Y" is "Y above X", so a relation word alone must not
                                   # move the text; pushing on it fought the captions that say it the other way round
@@ -69,6 +72,11 @@ class Fwd2BotConfig:
                 raise ValueError(f"fwd2bot {name} must be a number >= 0, not {value!r}")
         if not isinstance(self.text_pair_skip, list) or not all(isinstance(c, str) for c in self.text_pair_skip):
             raise ValueError(f"fwd2bot text_pair_skip must be a list of probe categories, not {self.text_pair_skip!r}")
+        weights = self.probe_caption_weights
+        if not isinstance(weights, dict) or not all(
+                isinstance(c, str) and isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
+                for c, w in weights.items()):
+            raise ValueError(f"fwd2bot probe_caption_weights must map probe categories to numbers >= 0, not {weights!r}")
         if not isinstance(self.text_pair_margin, (int, float)) or not 0 <= self.text_pair_margin <= 1:
             raise ValueError(f"fwd2bot text_pair_margin must be a cosine in [0, 1], not {self.text_pair_margin!r}")
         for name in ("hard_negatives", "search_texts", "unk_rate", "probe_captions"):
@@ -275,7 +283,7 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
         aux = probe(compressed, records)
         total = total + aux
         metrics["scene_aux"] = aux.item()
-    turns = [[caption_turn(r, rng, f2b.probe_captions)] if caption_batch else instruction_turns(r, rng) for r in records]
+    turns = [[caption_turn(r, rng, f2b.probe_captions, f2b.probe_caption_weights)] if caption_batch else instruction_turns(r, rng) for r in records]
     if f2b.loss in ("ar", "both"):
         rows = [chat_row(tok, t) for t in turns]
         if not caption_batch:

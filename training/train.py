@@ -133,13 +133,15 @@ def main(argv=None) -> None:
             raise SystemExit(f"train.py: {args.init_adapters} has other adapters than this run (lora_rank, adapters)")
         model.load_state_dict(donor, strict=False)
     f2b = Fwd2BotConfig(**f2b_dict) if args.stage == 2 else None
-    if f2b is not None and f2b.text_pair_skip:
-        # A misspelt category would silently skip nothing.
-        categories = ds.probe_categories()
-        unknown = sorted(set(f2b.text_pair_skip) - categories)
-        if unknown:
-            raise SystemExit(f"train.py: text_pair_skip names {', '.join(unknown)}, which the data set's probes do not have "
-                             f"(they have {', '.join(sorted(categories)) or 'none'})")
+    for switch in ("text_pair_skip", "probe_caption_weights"):
+        named = set(getattr(f2b, switch)) if f2b is not None else set()
+        if named:
+            # A misspelt category would silently skip or weigh nothing.
+            categories = ds.probe_categories()
+            unknown = sorted(named - categories)
+            if unknown:
+                raise SystemExit(f"train.py: {switch} names {', '.join(unknown)}, which the data set's probes do not have "
+                                 f"(they have {', '.join(sorted(categories)) or 'none'})")
     params = trainable(model, args.stage, f2b)
     if args.stage == 1:
         probe = VisionProbe(model.cfg, ds.vocabulary) if args.vision_aux else None

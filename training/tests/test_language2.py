@@ -126,6 +126,23 @@ def test_caption_turns_say_probe_sentences_only_when_asked():
         Fwd2BotConfig(probe_captions=2)
 
 
+def test_probe_caption_weights_draw_sentences_by_category():
+    probes = [{"category": "replace-relation", "positive": "a red star above a blue disc.", "negative": "-"},
+              {"category": "add-object", "positive": "a red star.", "negative": "-"},
+              {"category": "swap-attribute", "positive": "a red star and a blue disc.", "negative": "-"}]
+    record = {"captions": [{"text": "caption", "heldOut": False}], "probes": probes}
+    rng = random.Random(5)
+    drawn = [caption_turn(record, rng, 1.0, {"replace-relation": 8, "add-object": 0})[1] for _ in range(900)]
+    # relation : unnamed (weight 1) : add-object = 8 : 1 : 0
+    assert drawn.count("a red star.") == 0
+    assert 0.84 < drawn.count(probes[0]["positive"]) / len(drawn) < 0.93
+    # an image whose probes all weigh 0 keeps its caption
+    assert caption_turn({**record, "probes": probes[1:2]}, rng, 1.0, {"add-object": 0})[1] == "caption"
+    for bad in ({"replace-relation": -1}, {"replace-relation": float("nan")}, ["replace-relation"], {"replace-relation": True}):
+        with pytest.raises(ValueError, match="probe_caption_weights"):
+            Fwd2BotConfig(probe_caption_weights=bad)
+
+
 def test_hard_negatives_raise_the_loss_when_they_look_like_the_match():
     model = Glimpse(ModelConfig(vocab_size=20, **TINY))
     a = torch.nn.functional.normalize(torch.randn(4, 16), dim=-1)
@@ -185,7 +202,7 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
            "--init-adapters", str(donor / "final.pt"),
            "--fwd2bot", json.dumps({"hard_negatives": 0.5, "search_texts": 0.5, "unk_rate": 0.05, "hard_pair_weight": 0.5,
                                    "text_pair_weight": 1.0, "text_pair_margin": 0.0, "text_pair_skip": ["replace-relation"],
-                                   "probe_captions": 0.5})])
+                                   "probe_captions": 0.5, "probe_caption_weights": {"replace-relation": 4}})])
     assert "ckpt.pt" in [p.name for p in stage2.iterdir()]
     wrong = train(["--stage", "2", "--run", str(tmp_path / "wrong"), "--base", str(run), "--steps", "1", *common,
                    "--init-adapters", str(donor / "final.pt"), "--model", json.dumps({"lora_rank": 8})], check=False)
@@ -193,6 +210,9 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
     misspelt = train(["--stage", "2", "--run", str(tmp_path / "misspelt"), "--base", str(run), "--steps", "1", *common,
                       "--fwd2bot", json.dumps({"text_pair_weight": 1.0, "text_pair_skip": ["replace-relashun"]})], check=False)
     assert misspelt.returncode != 0 and "text_pair_skip names replace-relashun, which the data set's probes do not have" in misspelt.stderr
+    misweighed = train(["--stage", "2", "--run", str(tmp_path / "misweighed"), "--base", str(run), "--steps", "1", *common,
+                        "--fwd2bot", json.dumps({"probe_captions": 0.5, "probe_caption_weights": {"relashun": 4}})], check=False)
+    assert misweighed.returncode != 0 and "probe_caption_weights names relashun" in misweighed.stderr
     log = [json.loads(line) for line in (stage2 / "log.jsonl").read_text().splitlines()]
     assert any("disc" in entry for entry in log)
     assert any("hard_pair" in entry for entry in log)
