@@ -45,6 +45,7 @@ class Fwd2BotConfig:
                                   # and the probe's hard negative (swapped/replaced/added) joins the negatives
     search_texts: float = 0.0     # per image, the chance that its contrastive text is a short search text
     unk_rate: float = 0.0         # chance that a non-meaning question word is read as <unk> (reading past unknown words)
+    unk_insert_rate: float = 0.0  # per question token, the chance of an extra <unk> before it (new wordings add words)
     hard_pair_weight: float = 0.0 # weight of a loss on each image's own pair (true caption vs its hard negative) alone:
                                   # in the batch softmax one hard negative among B texts moves the loss little
     text_pair_weight: float = 0.0 # weight of a text-only loss pushing each true caption's embedding away from its hard
@@ -79,7 +80,7 @@ class Fwd2BotConfig:
             raise ValueError(f"fwd2bot probe_caption_weights must map probe categories to numbers >= 0, not {weights!r}")
         if not isinstance(self.text_pair_margin, (int, float)) or not 0 <= self.text_pair_margin <= 1:
             raise ValueError(f"fwd2bot text_pair_margin must be a cosine in [0, 1], not {self.text_pair_margin!r}")
-        for name in ("hard_negatives", "search_texts", "unk_rate", "probe_captions"):
+        for name in ("hard_negatives", "search_texts", "unk_rate", "unk_insert_rate", "probe_captions"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"fwd2bot {name} must be a probability in [0, 1], not {value!r}")
@@ -214,6 +215,22 @@ def drop_words(row: Row, rng: random.Random, rate: float, unk_id: int, keep: Set
     return Row(ids, row.labels, row.image_at)
 
 
+def insert_unknowns(row: Row, rng: random.Random, rate: float, unk_id: int) -> Row:
+    """Puts an <unk> before a question token with chance `rate` each (and before the closing
+    ASSISTANT:), never before <image> or into an answer: a new wording adds words the model never
+    saw ("Would you say ...", "Name the ..."), which drop_words alone, replacing words in place, never shows."""
+    if rate <= 0:
+        return row
+    ids, labels = [], []
+    for k, (i, label) in enumerate(zip(row.ids, row.labels)):
+        if k > row.image_at and label == -100 and row.labels[k - 1] == -100 and rng.random() < rate:
+            ids.append(unk_id)
+            labels.append(-100)
+        ids.append(i)
+        labels.append(label)
+    return Row(ids, labels, row.image_at)
+
+
 def remap_vocabulary(state: Dict[str, torch.Tensor], old: Tokenizer, new: Tokenizer, synonyms: Dict[str, str]) -> None:
     """Rebuilds a trained model's token tables in place for the vocabulary `new`, row by
     word: a word both know keeps its trained row (wherever its id moved), a word only
@@ -249,9 +266,11 @@ def splice_batch(model: Glimpse, ids, mask, labels, inserted: torch.Tensor):
 # ----------------------------------------------------------------------------- training steps
 
 def stage1_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
-                probe: Optional[VisionProbe] = None, unk_rate: float = 0.0, keep: Set[int] = frozenset()):
+                probe: Optional[VisionProbe] = None, unk_rate: float = 0.0, keep: Set[int] = frozenset(),
+                unk_insert_rate: float = 0.0):
     records = [ds.record(i) for i in idx]
-    rows = [drop_words(chat_row(tok, instruction_turns(r, rng)), rng, unk_rate, tok.unk_id, keep) for r in records]
+    rows = [insert_unknowns(drop_words(chat_row(tok, instruction_turns(r, rng)), rng, unk_rate, tok.unk_id, keep),
+                            rng, unk_insert_rate, tok.unk_id) for r in records]
     ids, mask, labels = pad_rows(rows, tok.pad_id)
     patches, cls = model.vision(ds.pixels(idx))
     visual = model.projector(patches)
@@ -287,7 +306,8 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
     if f2b.loss in ("ar", "both"):
         rows = [chat_row(tok, t) for t in turns]
         if not caption_batch:
-            rows = [drop_words(r, rng, f2b.unk_rate, tok.unk_id, keep) for r in rows]
+            rows = [insert_unknowns(drop_words(r, rng, f2b.unk_rate, tok.unk_id, keep), rng, f2b.unk_insert_rate, tok.unk_id)
+                    for r in rows]
         ids, mask, labels = pad_rows(rows, tok.pad_id)
         x, mask, labels = splice_batch(model, ids, mask, labels, compressed)
         ar = lm_loss(model, x, mask, labels, f2b.generate_adapter())

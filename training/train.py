@@ -88,6 +88,8 @@ def main(argv=None) -> None:
                     "its texts never use left out, and the token tables remapped by word (fwd2bot.remap_vocabulary)")
     ap.add_argument("--unk-rate", type=float, default=0.0, help="stage 1: chance that a non-meaning question word "
                     "is read as <unk> (stage 2: the fwd2bot unk_rate)")
+    ap.add_argument("--unk-insert-rate", type=float, default=0.0, help="stage 1: per question token, the chance of an "
+                    "extra <unk> before it (stage 2: the fwd2bot unk_insert_rate)")
     ap.add_argument("--vision-aux", action=argparse.BooleanOptionalAction, default=True,
                     help="stage 1: supervise the vision tower with the scene graph (per-cell attributes, scene)")
     ap.add_argument("--model", help="JSON overrides of ModelConfig, e.g. '{\"dim\": 128}' (stage 2: only "
@@ -99,6 +101,9 @@ def main(argv=None) -> None:
         # data, so its ids may differ and the weights are remapped by word rather than read by id.
         args.init_tokenizer = str(Path(args.init).parent / "tokenizer.json")
 
+    for flag in ("unk_rate", "unk_insert_rate"):
+        if not 0 <= getattr(args, flag) <= 1:
+            raise SystemExit(f"train.py: --{flag.replace('_', '-')} must be a probability in [0, 1], not {getattr(args, flag)}")
     run = open_run(args)
     if run is None:
         return
@@ -184,7 +189,7 @@ def main(argv=None) -> None:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args.steps, peak, args.warmup)
         if args.stage == 1:
-            loss, metrics = stage1_step(model, ds, tok, idx, rng, step, probe, args.unk_rate, keep)
+            loss, metrics = stage1_step(model, ds, tok, idx, rng, step, probe, args.unk_rate, keep, args.unk_insert_rate)
         else:
             loss, metrics = stage2_step(model, ds, tok, idx, rng, step, f2b, prompt_ids, probe, keep)
         opt.zero_grad(set_to_none=True)

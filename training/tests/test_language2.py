@@ -14,8 +14,8 @@ import torch
 from conftest import ROOT, TINY, train
 from data import CAPTION_INSTRUCTIONS, PART_INSTRUCTION, Row, caption_turn, chat_row
 from data import PROMPTS, WorldDataset
-from fwd2bot import (Fwd2BotConfig, contrastive_texts, drop_words, hard_pair_loss, info_nce, remap_vocabulary,
-                     text_pair_loss)
+from fwd2bot import (Fwd2BotConfig, contrastive_texts, drop_words, hard_pair_loss, info_nce, insert_unknowns,
+                     remap_vocabulary, text_pair_loss)
 from model import Glimpse, ModelConfig
 from tokenizer import PUNCTUATION, SPECIALS, Tokenizer, split_words, world_lexicon
 
@@ -91,6 +91,26 @@ def test_word_dropout_hides_only_question_glue_words():
     answer = [i for i, label in zip(dropped.ids, dropped.labels) if label != -100]
     assert answer == [tok.vocab["blue"], tok.eos_id]
     assert drop_words(row, random.Random(0), 0.0, tok.unk_id, keep) is row
+
+
+def test_inserted_unknowns_go_only_between_question_words():
+    tok = Tokenizer.from_words(["what", "colour", "is", "the", "star", "blue", "red"])
+    row = chat_row(tok, [("what colour is the star ?", "blue"), ("what colour is the star ?", "red")])
+    grown = insert_unknowns(row, random.Random(0), 1.0, tok.unk_id)
+    words = [tok.inverse[i] for i in grown.ids]
+    # every question token of both turns gets one before it, the closing ASSISTANT: too; nothing
+    # before <image>, after an answer's </s> (before USER:) or inside an answer
+    turn = ["<unk>", "what", "<unk>", "colour", "<unk>", "is", "<unk>", "the", "<unk>", "star", "<unk>", "?", "<unk>"]
+    assert words[: row.image_at + 1] == [tok.inverse[i] for i in row.ids[: row.image_at + 1]]
+    assert words.count("<unk>") == 2 * turn.count("<unk>")
+    assert grown.image_at == row.image_at and len(grown.ids) == len(grown.labels)
+    assert [i for i, label in zip(grown.ids, grown.labels) if label != -100] == [i for i in row.labels if i != -100]
+    assert [w for w in words if w != "<unk>"] == [tok.inverse[i] for i in row.ids]
+    first = words[row.image_at + 1:]
+    assert first[: len(turn)] == turn and first[len(turn)] == tok.inverse[tok.assistant_id]
+    assert insert_unknowns(row, random.Random(0), 0.0, tok.unk_id) is row
+    with pytest.raises(ValueError, match="unk_insert_rate"):
+        Fwd2BotConfig(unk_insert_rate=1.5)
 
 
 def test_contrastive_texts_use_probes_and_searches_only_when_asked():
@@ -183,7 +203,9 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
     run = tmp_path / "base-v2"
     common = ["--data", str(v2_data), "--batch", "4", "--warmup", "1", "--log-every", "1"]
     train(["--stage", "1", "--run", str(run), "--steps", "2", "--init", str(base / "final.pt"),
-           "--init-tokenizer", str(base / "tokenizer.json"), "--unk-rate", "0.05", "--model", json.dumps(TINY), *common])
+           "--init-tokenizer", str(base / "tokenizer.json"), "--unk-rate", "0.05", "--unk-insert-rate", "0.05", "--model", json.dumps(TINY), *common])
+    bad = train(["--stage", "1", "--run", str(tmp_path / "bad"), "--steps", "1", "--unk-insert-rate", "2", *common], check=False)
+    assert bad.returncode != 0 and "--unk-insert-rate must be a probability" in bad.stderr
     old, new = Tokenizer.load(base / "tokenizer.json"), Tokenizer.load(run / "tokenizer.json")
     used = WorldDataset(v2_data).text_words() | {w for p in PROMPTS for w in split_words(p)}
     assert set(new.vocab) - set(SPECIALS) - set(PUNCTUATION) <= used, "only words the training data uses"
@@ -202,7 +224,8 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
            "--init-adapters", str(donor / "final.pt"),
            "--fwd2bot", json.dumps({"hard_negatives": 0.5, "search_texts": 0.5, "unk_rate": 0.05, "hard_pair_weight": 0.5,
                                    "text_pair_weight": 1.0, "text_pair_margin": 0.0, "text_pair_skip": ["replace-relation"],
-                                   "probe_captions": 0.5, "probe_caption_weights": {"replace-relation": 4}})])
+                                   "probe_captions": 0.5, "probe_caption_weights": {"replace-relation": 4},
+                                   "unk_insert_rate": 0.1})])
     assert "ckpt.pt" in [p.name for p in stage2.iterdir()]
     wrong = train(["--stage", "2", "--run", str(tmp_path / "wrong"), "--base", str(run), "--steps", "1", *common,
                    "--init-adapters", str(donor / "final.pt"), "--model", json.dumps({"lora_rank": 8})], check=False)
