@@ -24,6 +24,8 @@ STEPS2_V4B=${STEPS2_V4B:-500}
 STEPS1_V6=${STEPS1_V6:-1500}
 STEPS2_V5=${STEPS2_V5:-1500}
 STEPS2_V5B=${STEPS2_V5B:-500}
+STEPS1_V7=${STEPS1_V7:-1500}
+STEPS2_V6=${STEPS2_V6:-2000}
 RANK2=${RANK2:-32}
 ADAPTERS2="{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}"  # every stage-2 run's --model
 PY=/usr/bin/python3
@@ -116,7 +118,17 @@ ROUND4_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4,
   --init "$RUNS/fwd2bot-v5/final.pt" --model "$ADAPTERS2" \
   --fwd2bot "$ROUND4_FWD2BOT" \
   --steps "$STEPS2_V5B" --lr 3e-4 --warmup 20 --seed 19 --log-every 25 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot-v5b" --test "$DATA/test-v2" --out "$OUT" --images 200
+# Round 5: 1,500 more stage-1 steps, then one longer stage 2 from round 4's adapters that draws
+# relation sentences more often and puts unknown words between question words
+# (docs/training-language2.md, "Round 5").
+ROUND5_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "unk_insert_rate": 0.07, "hard_pair_weight": 0.2, "probe_captions": 0.5, "probe_caption_weights": {"replace-relation": 8, "swap-attribute": 2, "swap-object": 2}}'
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2-rel" --run "$RUNS/base-v7" --init "$RUNS/base-v6/ckpt.pt" \
+  --unk-rate 0.15 --steps "$STEPS1_V7" --lr 2e-4 --warmup 20 --seed 20 --log-every 25 --ckpt-every 250
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v6" --base "$RUNS/base-v7" \
+  --init-adapters "$RUNS/fwd2bot-v5b/final.pt" --model "$ADAPTERS2" \
+  --fwd2bot "$ROUND5_FWD2BOT" \
+  --steps "$STEPS2_V6" --lr 4e-4 --warmup 30 --seed 21 --log-every 25 --ckpt-every 250
+"$PY" training/export.py --run "$RUNS/fwd2bot-v6" --test "$DATA/test-v2" --out "$OUT" --images 200
 # The "no good match" threshold, measured on the validation split with the real engine.
 npx tsx scripts/calibrate-no-match.ts --pack "$OUT" --images 1000 --write
 # Search's second stage: the weight of pass 2's likelihood against the cosine (docs/library.md).
