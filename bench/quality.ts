@@ -94,8 +94,7 @@ const rerank = m.retrieval?.rerank;
  * Recall as search ranks (library.ts): each text's first `rerank.candidates` photos by
  * cosine re-ordered by rerankOrder, placed above every other photo in a copy of `sim`.
  */
-async function rerankedRecall(sim: Float32Array, texts: string[], owner: number[], visualOf: (i: number) => Float32Array) {
-  const spec = rerank as NonNullable<typeof rerank>;
+async function rerankedRecall(spec: NonNullable<typeof rerank>, sim: Float32Array, texts: string[], owner: number[], visualOf: (i: number) => Float32Array) {
   const out = Float32Array.from(sim);
   for (const [j, text] of texts.entries()) {
     const top = Array.from({ length: images }, (_, i) => i).sort((a, b) => (sim[b * texts.length + j] as number) - (sim[a * texts.length + j] as number)).slice(0, spec.candidates);
@@ -152,8 +151,8 @@ for (const row of measured) {
   };
   const retrieval: Record<string, unknown> = {};
   // What search shows (pack.json retrieval.rerank): text-to-image only, image-to-text has no second stage.
-  const reranks = rerank !== undefined && row.method === 'fwd2bot';
-  const rerankedRetrieval: Record<string, unknown> | null = reranks ? {} : null;
+  const rowRerank = row.method === 'fwd2bot' ? rerank : undefined;
+  const rerankedRetrieval: Record<string, unknown> = {};
   for (const [set, { texts, owner }] of Object.entries(retrievalSets(records, language))) {
     const te = await embedTexts(texts);
     const sim = new Float32Array(images * texts.length);
@@ -164,7 +163,7 @@ for (const row of measured) {
       sim[i * texts.length + j] = s;
     }
     retrieval[set] = retrievalRecall(sim, images, owner);
-    if (rerankedRetrieval) rerankedRetrieval[set] = (await rerankedRecall(sim, texts, owner, visualOf)).textToImage;
+    if (rowRerank) rerankedRetrieval[set] = (await rerankedRecall(rowRerank, sim, texts, owner, visualOf)).textToImage;
   }
   const probes: Array<{ category: string; positive: number; negative: number }> = [];
   const rerankedProbes: typeof probes = [];
@@ -174,18 +173,18 @@ for (const row of measured) {
     const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, k) => s + v * (b[k] as number), 0);
     const cos = te.map((t) => dot(imageEmb[i] as Float32Array, t));
     r.probes.forEach((p, k) => probes.push({ category: p.category, positive: cos[2 * k] as number, negative: cos[2 * k + 1] as number }));
-    if (reranks) {
+    if (rowRerank) {
       const lp: number[] = [];
       for (const t of texts) lp.push(...await model.textLikelihood([visualOf(i)], read(t), scoringPrompt(m)));
       r.probes.forEach((p, k) => rerankedProbes.push({ category: p.category,
-        positive: rerankScore(cos[2 * k] as number, lp[2 * k] as number, rerank!.weight), negative: rerankScore(cos[2 * k + 1] as number, lp[2 * k + 1] as number, rerank!.weight) }));
+        positive: rerankScore(cos[2 * k] as number, lp[2 * k] as number, rowRerank.weight), negative: rerankScore(cos[2 * k + 1] as number, lp[2 * k + 1] as number, rowRerank.weight) }));
     }
   }
   results[row.name] = {
     method: row.method, budget: row.budget ?? m.dims.vision_tokens,
     ...qaReport(qa),
     captions: captionScores(caps), retrieval, compositional: compositionalAccuracy(probes),
-    ...(rerankedRetrieval ? { reranked: { retrieval: rerankedRetrieval, compositional: compositionalAccuracy(rerankedProbes) } } : {}),
+    ...(rowRerank ? { reranked: { retrieval: rerankedRetrieval, compositional: compositionalAccuracy(rerankedProbes) } } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
   const r = results[row.name] as any;

@@ -138,12 +138,12 @@ def main(argv=None) -> None:
             raise SystemExit(f"train.py: {args.init_adapters} has other adapters than this run (lora_rank, adapters)")
         model.load_state_dict(donor, strict=False)
     f2b = Fwd2BotConfig(**f2b_dict) if args.stage == 2 else None
-    for switch in ("text_pair_skip", "probe_caption_weights"):
-        named = set(getattr(f2b, switch)) if f2b is not None else set()
-        if named:
-            # A misspelt category would silently skip or weigh nothing.
-            categories = ds.probe_categories()
-            unknown = sorted(named - categories)
+    named = {switch: set(getattr(f2b, switch)) for switch in ("text_pair_skip", "probe_caption_weights")} if f2b else {}
+    if any(named.values()):
+        # A misspelt category would silently skip or weigh nothing. One pass over the data set's records for both.
+        categories = ds.probe_categories()
+        for switch, names in named.items():
+            unknown = sorted(names - categories)
             if unknown:
                 raise SystemExit(f"train.py: {switch} names {', '.join(unknown)}, which the data set's probes do not have "
                                  f"(they have {', '.join(sorted(categories)) or 'none'})")
