@@ -206,6 +206,9 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
            "--init-tokenizer", str(base / "tokenizer.json"), "--unk-rate", "0.05", "--unk-insert-rate", "0.05", "--model", json.dumps(TINY), *common])
     bad = train(["--stage", "1", "--run", str(tmp_path / "bad"), "--steps", "1", "--unk-insert-rate", "2", *common], check=False)
     assert bad.returncode != 0 and "--unk-insert-rate must be a probability" in bad.stderr
+    bad = train(["--stage", "1", "--run", str(tmp_path / "bad"), "--steps", "1", "--unk-rate", "-0.1", *common], check=False)
+    assert bad.returncode != 0 and "--unk-rate must be a probability" in bad.stderr
+    assert not (tmp_path / "bad").exists(), "a refused run writes nothing"
     old, new = Tokenizer.load(base / "tokenizer.json"), Tokenizer.load(run / "tokenizer.json")
     used = WorldDataset(v2_data).text_words() | {w for p in PROMPTS for w in split_words(p)}
     assert set(new.vocab) - set(SPECIALS) - set(PUNCTUATION) <= used, "only words the training data uses"
