@@ -24,6 +24,19 @@ const colourYesNo = (f: (r: string, c: string) => string) => aboutOne({
   },
 });
 
+/** "Is the star red or blue?": the true value and another, in either order; the answer is the value. */
+function choiceOf<T>(truth: T, all: readonly T[], w: WordChooser): [T, T] {
+  const other = w.pick(all.filter((v) => v !== truth));
+  return w.chance(0.5) ? [truth, other] : [other, truth];
+}
+const colourChoice = (f: (r: string, a: string, b: string) => string) => aboutOne({
+  exclude: ['colour'],
+  ask: (r, o, _s, w) => {
+    const [a, b] = choiceOf(o.colour, COLOURS, w);
+    return { question: f(r, w.word(COLOUR_WORDS[a]), w.word(COLOUR_WORDS[b])), answer: o.colour };
+  },
+});
+
 // Shape ---------------------------------------------------------------------
 const shapeOpen = (f: (r: string) => string) => aboutOne({ exclude: ['shape', 'digit'], ask: (r, o) => ({ question: f(r), answer: o.shape }) });
 const shapeYesNo = (f: (r: string, np: string) => string) => aboutOne({
@@ -31,6 +44,14 @@ const shapeYesNo = (f: (r: string, np: string) => string) => aboutOne({
   ask: (r, o, s, w) => {
     const sh = candidateValue(o.shape, SHAPES, s.objects.map((x) => x.shape), w);
     return { question: f(r, withArticle(w.noun(SHAPE_NOUNS[sh], false)[0])), answer: yesNo(sh === o.shape) };
+  },
+});
+
+const shapeChoice = (f: (r: string, a: string, b: string) => string) => aboutOne({
+  exclude: ['shape', 'digit'],
+  ask: (r, o, _s, w) => {
+    const [a, b] = choiceOf(o.shape, SHAPES, w);
+    return { question: f(r, withArticle(w.noun(SHAPE_NOUNS[a], false)[0]), withArticle(w.noun(SHAPE_NOUNS[b], false)[0])), answer: o.shape };
   },
 });
 
@@ -88,6 +109,9 @@ export const OBJECT_TEMPLATES: readonly TemplateV2[] = [
   t('q2-colour-inverted', 'colour', 'open', 'inverted', false, colourOpen((r) => `The ${r} is what colour?`)),
   t('q2-colour-fragment', 'colour', 'open', 'fragment', false, colourOpen((r) => `Colour of the ${r}?`)),
   t('q2-colour-yn', 'colour', 'yes-no', 'direct', false, colourYesNo((r, c) => `Is the ${r} ${c}?`)),
+  t('q2-colour-which-is', 'colour', 'open', 'direct', false, colourOpen((r) => `Which colour is the ${r}?`)),
+  t('q2-colour-choice', 'colour', 'open', 'direct', false, colourChoice((r, a, b) => `Is the ${r} ${a} or ${b}?`)),
+  t('q2-colour-in-picture', 'colour', 'open', 'direct', false, colourOpen((r) => `In the picture, what colour is the ${r}?`)),
   t('q2h-colour-tell', 'colour', 'open', 'indirect', true, colourOpen((r) => `Tell me the colour of the ${r}.`)),
   t('q2h-colour-know', 'colour', 'open', 'indirect', true, colourOpen((r) => `Do you know what colour the ${r} is?`)),
   t('q2h-colour-fragment', 'colour', 'open', 'fragment', true, colourOpen((r) => `The ${r}: which colour?`)),
@@ -101,6 +125,9 @@ export const OBJECT_TEMPLATES: readonly TemplateV2[] = [
   t('q2-shape-inverted', 'shape', 'open', 'inverted', false, shapeOpen((r) => `The ${r} is what shape?`)),
   t('q2-shape-fragment', 'shape', 'open', 'fragment', false, shapeOpen((r) => `Shape of the ${r}?`)),
   t('q2-shape-yn', 'shape', 'yes-no', 'direct', false, shapeYesNo((r, np) => `Is the ${r} ${np}?`)),
+  t('q2-shape-choice', 'shape', 'open', 'direct', false, shapeChoice((r, a, b) => `Is the ${r} ${a} or ${b}?`)),
+  t('q2-shape-say', 'shape', 'open', 'indirect', false, shapeOpen((r) => `Say which shape the ${r} is.`)),
+  t('q2-shape-kind-of', 'shape', 'open', 'direct', false, shapeOpen((r) => `What kind of thing is the ${r}?`)),
   t('q2h-shape-name', 'shape', 'open', 'indirect', true, shapeOpen((r) => `Name the shape of the ${r}.`)),
   t('q2h-shape-can', 'shape', 'open', 'indirect', true, shapeOpen((r) => `Can you tell me what shape the ${r} is?`)),
   t('q2h-shape-like', 'shape', 'open', 'direct', true, shapeOpen((r) => `What is the ${r} shaped like?`)),
@@ -112,6 +139,9 @@ export const OBJECT_TEMPLATES: readonly TemplateV2[] = [
   t('q2-size-inverted', 'size', 'open', 'inverted', false, sizeOpen((r) => `The ${r} is what size?`)),
   t('q2-size-fragment', 'size', 'open', 'fragment', false, sizeOpen((r) => `Size of the ${r}?`)),
   t('q2-size-yn', 'size', 'yes-no', 'direct', false, sizeYesNo((r, size) => `Is the ${r} ${size}?`)),
+  t('q2-size-which', 'size', 'open', 'direct', false, sizeOpen((r) => `Which size is the ${r}?`)),
+  t('q2-size-say', 'size', 'open', 'indirect', false, sizeOpen((r) => `Say which size the ${r} is.`)),
+  t('q2-size-in-picture', 'size', 'open', 'direct', false, sizeOpen((r) => `In the picture, what size is the ${r}?`)),
   t('q2h-size-whether', 'size', 'open', 'indirect', true, sizeOpen((r, w) => `Tell me whether the ${r} is ${w.pick(SIZE_CHOICES)}.`)),
   t('q2h-size-big', 'size', 'open', 'direct', true, sizeOpen((r) => `How big is the ${r}?`)),
   t('q2h-size-large', 'size', 'open', 'direct', true, sizeOpen((r) => `How large is the ${r}?`)),
@@ -126,6 +156,9 @@ export const OBJECT_TEMPLATES: readonly TemplateV2[] = [
   t('q2-position-fragment', 'position', 'open', 'fragment', false, positionOpen((r) => `Location of the ${r}?`)),
   t('q2-position-yn', 'position', 'yes-no', 'direct', false, positionYesNo((r, p) => `Is the ${r} ${p}?`)),
   t('q2-position-side', 'position', 'yes-no', 'direct', false, aboutOne({ exclude: ['place'], ask: positionSide })),
+  t('q2-position-which-part', 'position', 'open', 'direct', false, positionOpen((r) => `Which part of the picture is the ${r} in?`)),
+  t('q2-position-location', 'position', 'open', 'direct', false, positionOpen((r) => `What is the location of the ${r}?`)),
+  t('q2-position-say', 'position', 'open', 'indirect', false, positionOpen((r) => `Say where the ${r} is.`)),
   t('q2h-position-area', 'position', 'open', 'direct', true, positionOpen((r) => `Which area of the image holds the ${r}?`)),
   t('q2h-position-can', 'position', 'open', 'indirect', true, positionOpen((r) => `Can you tell me where the ${r} is?`)),
   t('q2h-position-found', 'position', 'open', 'direct', true, positionOpen((r) => `In what part of the photo can the ${r} be found?`)),
@@ -140,6 +173,9 @@ export const OBJECT_TEMPLATES: readonly TemplateV2[] = [
   t('q2-digit-fragment', 'digit', 'open', 'fragment', false, digitOpen((r) => `Number on the ${r}?`)),
   t('q2-digit-yn-show', 'digit', 'yes-no', 'direct', false, digitYesNo((r, d, w) => `Does the ${r} ${realiseDigit(d, w).replace(/^showing/, 'show').replace(/^with/, 'have').replace(/^reading/, 'read')}?`)),
   t('q2-digit-yn-is', 'digit', 'yes-no', 'direct', false, digitYesNo((r, d, w) => `Is the number on the ${r} ${digitWord(d, w)}?`)),
+  t('q2-digit-what-written', 'digit', 'open', 'direct', false, digitOpen((r) => `What is written on the ${r}?`)),
+  t('q2-digit-say-number', 'digit', 'open', 'indirect', false, digitOpen((r) => `Say the number on the ${r}.`)),
+  t('q2-digit-which-show', 'digit', 'open', 'direct', false, digitOpen((r) => `Which number does the ${r} show?`)),
   t('q2h-digit-read', 'digit', 'open', 'indirect', true, digitOpen((r) => `Read the number on the ${r}.`)),
   t('q2h-digit-can', 'digit', 'open', 'indirect', true, digitOpen((r) => `Can you read the ${r}?`)),
   t('q2h-digit-which', 'digit', 'open', 'direct', true, digitOpen((r) => `Which number can you read on the ${r}?`)),

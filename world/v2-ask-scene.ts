@@ -128,6 +128,13 @@ const sceneYesNo = (f: (s: (typeof SCENE_LEXICON)[keyof typeof SCENE_LEXICON], w
   return { question: f(SCENE_LEXICON[asked], w), answer: yesNo(asked === s.scene), absent: false };
 };
 
+/** "Was this photo taken on a beach or in the snow?": the true scene and another, in either order. */
+const sceneChoice = (f: (a: string, b: string) => string) => (s: Scene, w: WordChooser): Made => {
+  const other = w.pick(SCENE_TYPES.filter((x) => x !== s.scene));
+  const [a, b] = w.chance(0.5) ? [s.scene, other] : [other, s.scene];
+  return { question: f(w.word(SCENE_LEXICON[a].preps), w.word(SCENE_LEXICON[b].preps)), answer: s.scene, absent: false };
+};
+
 export const SCENE_TEMPLATES: readonly TemplateV2[] = [
   t('q2-count-how', 'count', 'open', 'direct', false, countOpen((p) => `How many ${p} are there?`)),
   t('q2-count-picture', 'count', 'open', 'direct', false, countOpen((p) => `How many ${p} are in the picture?`)),
@@ -138,6 +145,10 @@ export const SCENE_TEMPLATES: readonly TemplateV2[] = [
   t('q2-count-yn', 'count', 'yes-no', 'direct', false, countYesNo((n, p) => `Are there ${n} ${p}?`)),
   t('q2-count-yn-one', 'count', 'yes-no', 'direct', false, countOne((sg) => `Is there exactly one ${sg}?`, (c) => c === 1)),
   t('q2-count-yn-more', 'count', 'yes-no', 'direct', false, countOne((sg) => `Is there more than one ${sg}?`, (c) => c > 1)),
+  t('q2-count-in-picture', 'count', 'open', 'direct', false, countOpen((p) => `In the picture, how many ${p} are there?`)),
+  t('q2-count-do-you', 'count', 'open', 'direct', false, countOpen((p) => `How many ${p} do you see?`)),
+  t('q2-count-say', 'count', 'open', 'indirect', false, countOpen((p) => `Say how many ${p} the picture shows.`)),
+  t('q2-count-yn-see', 'count', 'yes-no', 'direct', false, countYesNo((n, p) => `Can you see ${n} ${p}?`)),
   t('q2h-count-tell', 'count', 'open', 'indirect', true, countOpen((p) => `Tell me how many ${p} there are.`)),
   t('q2h-count-fragment', 'count', 'open', 'fragment', true, countOpen((p) => `${capitalise(p)}: how many?`)),
   t('q2h-count-contain', 'count', 'open', 'direct', true, countOpen((p) => `How many ${p} does the photo contain?`)),
@@ -151,6 +162,10 @@ export const SCENE_TEMPLATES: readonly TemplateV2[] = [
   t('q2-exist-have', 'exist', 'yes-no', 'direct', false, existSingular((np) => `Does the picture have ${np}?`)),
   t('q2-exist-any', 'exist', 'yes-no', 'direct', false, existPlural((pl) => `Are there any ${pl}?`)),
   t('q2-exist-fragment', 'exist', 'yes-no', 'fragment', false, existPlural((pl) => `Any ${pl}?`)),
+  t('q2-exist-show', 'exist', 'yes-no', 'direct', false, existSingular((np) => `Does this photo show ${np}?`)),
+  t('q2-exist-in-picture', 'exist', 'yes-no', 'direct', false, existSingular((np) => `In the picture, is there ${np}?`)),
+  t('q2-exist-any-see', 'exist', 'yes-no', 'direct', false, existPlural((pl) => `Do you see any ${pl}?`)),
+  t('q2-exist-yes-no', 'exist', 'yes-no', 'fragment', false, existSingular((np) => `${capitalise(np)} in the picture, yes or no?`)),
   t('q2h-exist-contain', 'exist', 'yes-no', 'direct', true, existSingular((np) => `Does the image contain ${np}?`)),
   t('q2h-exist-visible', 'exist', 'yes-no', 'inverted', true, existSingular((np) => `Is ${np} visible?`)),
   t('q2h-exist-check', 'exist', 'yes-no', 'indirect', true, existSingular((np) => `Could you check whether there is ${np}?`)),
@@ -162,6 +177,10 @@ export const SCENE_TEMPLATES: readonly TemplateV2[] = [
   t('q2-relation-what', 'relation', 'open', 'direct', false, relationOpen((rel, b) => `What is ${rel} the ${b}?`)),
   t('q2-relation-which', 'relation', 'open', 'direct', false, relationOpen((rel, b) => `Which object is ${rel} the ${b}?`)),
   t('q2-relation-tell', 'relation', 'open', 'indirect', false, relationOpen((rel, b) => `Tell me what is ${rel} the ${b}.`)),
+  t('q2-relation-there', 'relation', 'yes-no', 'direct', false, relationYesNo((a, rel, b) => `Is there ${withArticle(a)} ${rel} the ${b}?`)),
+  t('q2-relation-yes-no', 'relation', 'yes-no', 'fragment', false, relationYesNo((a, rel, b) => `The ${a} is ${rel} the ${b}, yes or no?`)),
+  t('q2-relation-see', 'relation', 'open', 'direct', false, relationOpen((rel, b) => `What do you see ${rel} the ${b}?`)),
+  t('q2-relation-thing', 'relation', 'open', 'direct', false, relationOpen((rel, b) => `What thing is ${rel} the ${b}?`)),
   t('q2h-relation-say', 'relation', 'yes-no', 'indirect', true, relationYesNo((a, rel, b) => `Would you say the ${a} is ${rel} the ${b}?`)),
   t('q2h-relation-true', 'relation', 'yes-no', 'indirect', true, relationYesNo((a, rel, b) => `Is it true that the ${a} is ${rel} the ${b}?`)),
   t('q2h-relation-name', 'relation', 'open', 'indirect', true, relationOpen((rel, b) => `Name the shape ${rel} the ${b}.`)),
@@ -177,6 +196,11 @@ export const SCENE_TEMPLATES: readonly TemplateV2[] = [
   t('q2-scene-fragment', 'scene', 'open', 'fragment', false, sceneOpen('Setting?')),
   t('q2-scene-yn-taken', 'scene', 'yes-no', 'direct', false, sceneYesNo((x, w) => `Was this photo taken ${w.word(x.preps)}?`)),
   t('q2-scene-yn-kind', 'scene', 'yes-no', 'direct', false, sceneYesNo((x, w) => `Is this ${withArticle(w.word(x.kinds))} scene?`)),
+  t('q2-scene-what-scene', 'scene', 'open', 'direct', false, sceneOpen('What scene is this?')),
+  t('q2-scene-say', 'scene', 'open', 'indirect', false, sceneOpen('Say what kind of place this is.')),
+  t('q2-scene-in-what', 'scene', 'open', 'direct', false, sceneOpen('In what kind of place was this photo taken?')),
+  t('q2-scene-fragment-place', 'scene', 'open', 'fragment', false, sceneOpen('Kind of place?')),
+  t('q2-scene-choice', 'scene', 'open', 'direct', false, sceneChoice((a, b) => `Was this photo taken ${a} or ${b}?`)),
   t('q2h-scene-describe', 'scene', 'open', 'indirect', true, sceneOpen('Describe the setting in one word.')),
   t('q2h-scene-landscape', 'scene', 'open', 'direct', true, sceneOpen('Which kind of landscape is shown?')),
   t('q2h-scene-might', 'scene', 'open', 'direct', true, sceneOpen('Where might this photo have been taken?')),

@@ -42,6 +42,7 @@ test('the v2 oracle answers every question from its wording and agrees with the 
 });
 
 test('every template is generated, with its type, form, style and held-out flag', () => {
+  assert.equal(new Set(QUESTION_TEMPLATES_V2.map((t) => t.id)).size, QUESTION_TEMPLATES_V2.length, 'two templates share an id');
   const used = new Set(asked.map((a) => a.q.template));
   for (const t of QUESTION_TEMPLATES_V2) {
     assert.ok(used.has(t.id), `template ${t.id} never used`);
@@ -91,11 +92,15 @@ test('yes/no answers are balanced, and existence negatives keep their POPE kind'
   assert.deepEqual([...kinds].sort(), ['adversarial', 'popular', 'random']);
 });
 
-test('open scene questions never name a scene; counts and digits are asked in several ways', () => {
-  const sceneWords = new Set(Object.values(SCENE_LEXICON).flatMap((s) => [...s.nouns, ...s.kinds].flatMap((x) => x.split(' '))));
+test('open scene questions never name a scene, but a choice names the true one and one other; counts and digits are asked in several ways', () => {
+  const sceneOfWord = new Map(Object.entries(SCENE_LEXICON).flatMap(([scene, s]) => [...s.nouns, ...s.preps, ...s.kinds].flatMap((x) => x.split(' '))
+    .filter((x) => !['in', 'on', 'a', 'at', 'the', 'among', 'under', 'sky', 'sand'].includes(x)).map((x) => [x, scene] as const)));
+  const choices = ofType('scene').filter((x) => x.q.template === 'q2-scene-choice');
+  assert.ok(choices.length > 20, `${choices.length} scene choices`);
   for (const a of ofType('scene').filter((x) => x.q.form === 'open')) {
-    const named = a.q.question.toLowerCase().split(/[^a-z]+/).filter((x) => sceneWords.has(x));
-    assert.deepEqual(named, [], a.q.question);
+    const named = new Set(a.q.question.toLowerCase().split(/[^a-z]+/).map((x) => sceneOfWord.get(x)).filter((x) => x !== undefined));
+    if (a.q.template === 'q2-scene-choice') assert.ok(named.size === 2 && named.has(a.q.answer as never), a.q.question);
+    else assert.equal(named.size, 0, a.q.question);
   }
   const countWays = new Set(ofType('count').map((a) => a.q.template));
   assert.ok(countWays.size >= 12, `${countWays.size} count wordings`);

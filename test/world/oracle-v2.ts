@@ -192,30 +192,43 @@ const COLOUR_ALT = `(${ASK_COLOURS.join('|')})`;
 const SIZE_PAIR = '(?:small or large|large or small)';
 const SCENE_OPEN = ['where was this photo taken', 'what kind of scene is this', 'what kind of place is this', 'where is this',
   'what is the setting of this picture', 'tell me where this picture was taken', 'this photo was taken where', 'setting',
-  'describe the setting in 1 word', 'which kind of landscape is shown', 'where might this photo have been taken', 'scene type'];
+  'describe the setting in 1 word', 'which kind of landscape is shown', 'where might this photo have been taken', 'scene type',
+  'what scene is this', 'say what kind of place this is', 'in what kind of place was this photo taken', 'kind of place'];
 
 /** First match wins: specific wordings before the general ones that would also match them. */
 const WORDINGS: readonly Wording[] = [
+  // Before existence: "is there a circle left of the star" names two objects.
+  w('relation', `is there an? (.+) ${REL} the (.+)`, relationYesNo),
   ...SCENE_OPEN.map((q) => w('scene', q, (_m, g) => g.scene)),
+  w('scene', 'was this photo taken (.+) or (.+)', (m, g) => {
+    const [a, b] = [sceneOf(m[1] as string), sceneOf(m[2] as string)];
+    if (a === b || (a !== g.scene && b !== g.scene)) throw new Error(`a scene choice without the true scene once: ${m[1]} / ${m[2]}`);
+    return g.scene;
+  }),
   w('scene', '(?:was this photo|could this picture have been) taken (.+)', (m, g) => yesNo(sceneOf(m[1] as string) === g.scene)),
   w('scene', 'is this an? (.+) scene', (m, g) => yesNo(sceneOf(m[1] as string) === g.scene)),
-  w('count', '(?:are there|do you count) (\\d) (.+)', (m, g) => yesNo(count(m[2] as string, g) === Number(m[1]))),
+  w('count', '(?:are there|do you count|can you see) (\\d) (.+)', (m, g) => yesNo(count(m[2] as string, g) === Number(m[1]))),
   w('count', 'is there exactly 1 (.+)', (m, g) => yesNo(count(pluralOf(m[1] as string), g) === 1)),
   w('count', 'is there more than 1 (.+)', (m, g) => yesNo(count(pluralOf(m[1] as string), g) > 1)),
   ...['how many (.+) are there', 'how many (.+) are in the picture', 'how many (.+) can you see', 'count the (.+)', 'there are how many (.+)',
-    'number of (.+)', 'what is the number of (.+) in this image', 'tell me how many (.+) there are', '(.+) : how many', 'how many (.+) does the photo contain']
+    'number of (.+)', 'what is the number of (.+) in this image', 'tell me how many (.+) there are', '(.+) : how many', 'how many (.+) does the photo contain',
+    'in the picture how many (.+) are there', 'how many (.+) do you see', 'say how many (.+) the picture shows']
     .map((p) => w('count', p, (m, g) => String(count(m[1] as string, g)))),
   w('digit', 'is there an? (\\d) on the (.+)', (m, g) => digitIs(m[2] as string, Number(m[1]), g)),
   w('digit', 'does the (.+) (?:show|have|read) (?:an? |the number )?(\\d)', (m, g) => digitIs(m[1] as string, Number(m[2]), g)),
   w('digit', 'is the number on the (.+) (\\d)', (m, g) => digitIs(m[1] as string, Number(m[2]), g)),
   ...['what number is on the (.+)', 'which digit does the (.+) show', 'what does the (.+) say', 'what digit is written on the (.+)',
     'tell me the number on the (.+)', 'the (.+) shows which number', 'number on the (.+)', 'read the number on the (.+)',
-    'can you read the (.+)', 'which number can you read on the (.+)']
+    'can you read the (.+)', 'which number can you read on the (.+)', 'what is written on the (.+)', 'say the number on the (.+)',
+    'which number does the (.+) show']
     .map((p) => w('digit', p, (m, g) => digitIs(m[1] as string, null, g))),
-  ...['is there (an? .+?)(?: in the picture)?', 'do you see (an? .+)', 'can you see (an? .+)', 'does the picture have (an? .+)',
+  ...['is there (an? .+?)(?: in the picture)?', 'do you see (an? .+)', 'does this photo show (an? .+)', 'in the picture is there (an? .+)',
+    '(an? .+) in the picture yes or no', 'can you see (an? .+)', 'does the picture have (an? .+)',
     'does the image contain (an? .+)', 'is (an? .+) visible', 'could you check whether there is (an? .+)']
     .map((p) => w('exist', p, (m, g) => exists(m[1] as string, g, false))),
-  ...['are there any (.+)', 'any (.+)', 'tell me if there are any (.+)'].map((p) => w('exist', p, (m, g) => exists(m[1] as string, g, true))),
+  ...['are there any (.+)', 'do you see any (.+)', 'any (.+)', 'tell me if there are any (.+)'].map((p) => w('exist', p, (m, g) => exists(m[1] as string, g, true))),
+  w('colour', `is the (.+) ${COLOUR_ALT} or ${COLOUR_ALT}`, about(['colour'], (o, m) => choice(o.colour, m[2] as string, m[3] as string))),
+  w('shape', `is the (.+) an? ${SHAPE_ALT} or an? ${SHAPE_ALT}`, about(['shape', 'digit'], (o, m) => choice(o.shape, m[2] as string, m[3] as string))),
   w('size', `is the (.+) ${SIZE_PAIR}`, about(['size'], (o) => o.size)),
   w('size', `tell me whether the (.+) is ${SIZE_PAIR}`, about(['size'], (o) => o.size)),
   w('size', `the (.+) : ${SIZE_PAIR}`, about(['size'], (o) => o.size)),
@@ -224,21 +237,30 @@ const WORDINGS: readonly Wording[] = [
   w('shape', `(?:is the|does the) (.+?) (?:look like )?an? ${SHAPE_ALT}`, about(['shape', 'digit'], (o, m) => yesNo(o.shape === m[2]))),
   w('position', `(?:is the|would i find the) (.+?) (${CELL}|${HALF})`, about(['row', 'col'], (o, m) => yesNo(inPlace(o, m[2] as string)))),
   ...['what colour is the (.+)', 'which colour does the (.+) have', 'what is the colour of the (.+)', 'tell me the colour of the (.+)',
-    'the (.+) is what colour', 'colour of the (.+)', 'say which colour the (.+) is', 'do you know what colour the (.+) is', 'the (.+) : which colour', 'in what colour is the (.+) painted']
+    'the (.+) is what colour', 'colour of the (.+)', 'say which colour the (.+) is', 'do you know what colour the (.+) is', 'the (.+) : which colour', 'in what colour is the (.+) painted',
+    'which colour is the (.+)', 'in the picture what colour is the (.+)']
     .map((p) => w('colour', p, about(['colour'], (o) => o.colour))),
   ...['what shape is the (.+)', 'which shape is the (.+)', 'what kind of shape is the (.+)', 'tell me the shape of the (.+)', 'the (.+) is what shape',
-    'shape of the (.+)', 'name the shape of the (.+)', 'can you tell me what shape the (.+) is', 'what is the (.+) shaped like']
+    'shape of the (.+)', 'name the shape of the (.+)', 'can you tell me what shape the (.+) is', 'what is the (.+) shaped like',
+    'say which shape the (.+) is', 'what kind of object is the (.+)']
     .map((p) => w('shape', p, about(['shape', 'digit'], (o) => o.shape))),
-  ...['what size is the (.+)', 'how large is the (.+)', 'tell me the size of the (.+)', 'the (.+) is what size', 'size of the (.+)']
+  ...['what size is the (.+)', 'which size is the (.+)', 'say which size the (.+) is', 'in the picture what size is the (.+)', 'how large is the (.+)', 'tell me the size of the (.+)', 'the (.+) is what size', 'size of the (.+)']
     .map((p) => w('size', p, about(['size'], (o) => o.size))),
   ...['where is the (.+)', 'in which part of the picture is the (.+)', 'where in the image is the (.+)', 'tell me where the (.+) is', 'the (.+) is where',
-    'location of the (.+)', 'which area of the image holds the (.+)', 'can you tell me where the (.+) is', 'in what part of the photo can the (.+) be found']
+    'location of the (.+)', 'which area of the image holds the (.+)', 'can you tell me where the (.+) is', 'in what part of the photo can the (.+) be found',
+    'which part of the picture is the (.+) in', 'what is the location of the (.+)', 'say where the (.+) is']
     .map((p) => w('position', p, about(['row', 'col'], (o) => placeName(o.row, o.col)))),
   ...[`what is ${REL} the (.+)`, `which object is ${REL} the (.+)`, `tell me what is ${REL} the (.+)`, `name the shape ${REL} the (.+)`,
-    `which shape can be seen ${REL} the (.+)`].map((p) => w('relation', p, relationOpen)),
+    `which shape can be seen ${REL} the (.+)`, `what do you see ${REL} the (.+)`, `what object is ${REL} the (.+)`].map((p) => w('relation', p, relationOpen)),
   ...[`is the (.+) ${REL} the (.+)`, `does the (.+) sit ${REL} the (.+)`, `would you say the (.+) is ${REL} the (.+)`,
-    `is it true that the (.+) is ${REL} the (.+)`, `(.+) ${REL} the (.+)`].map((p) => w('relation', p, relationYesNo)),
+    `is it true that the (.+) is ${REL} the (.+)`, `the (.+) is ${REL} the (.+) yes or no`, `(.+) ${REL} the (.+)`].map((p) => w('relation', p, relationYesNo)),
 ];
+
+/** A choice question's answer: the true value, which must be one of the two offered (and they must differ). */
+function choice(truth: string, a: string, b: string): string {
+  if (a === b || (truth !== a && truth !== b)) throw new Error(`a choice of "${a}" or "${b}" for a ${truth} thing`);
+  return truth;
+}
 
 function pluralOf(singular: string): string {
   const region = new RegExp(` (${HALF})$`).exec(` ${singular}`);
