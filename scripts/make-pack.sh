@@ -26,6 +26,8 @@ STEPS2_V5=${STEPS2_V5:-1500}
 STEPS2_V5B=${STEPS2_V5B:-500}
 STEPS1_V7=${STEPS1_V7:-1500}
 STEPS2_V6=${STEPS2_V6:-2000}
+STEPS1_V8=${STEPS1_V8:-1500}
+STEPS2_V7=${STEPS2_V7:-1200}
 RANK2=${RANK2:-32}
 ADAPTERS2="{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}"  # every stage-2 run's --model
 PY=/usr/bin/python3
@@ -43,6 +45,8 @@ began=$(date +%s)
 [ -f "$DATA/train-v2/manifest.json" ] || npm run -s world -- dataset --split train --count 150000 --seed 0 --language 2 --out "$DATA/train-v2"
 # Relation-heavy language 2 (three more relation questions per image; other images: seed 1).
 [ -f "$DATA/train-v2-rel/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 1 --language 2 --more relation=3 --out "$DATA/train-v2-rel"
+# Round 6: language 2 with its 32 newer seen templates, on new images (seed 2).
+[ -f "$DATA/train-v2-r6/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 2 --language 2 --more relation=3 --out "$DATA/train-v2-r6"
 [ -f "$DATA/test-v2/manifest.json" ] || npm run -s world -- dataset --split test --count 2000 --seed 0 --language 2 --out "$DATA/test-v2"
 
 "$PY" training/train.py --stage 1 --data "$DATA/train" --run "$RUNS/base" \
@@ -128,7 +132,16 @@ ROUND5_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4,
   --init-adapters "$RUNS/fwd2bot-v5b/final.pt" --model "$ADAPTERS2" \
   --fwd2bot "$ROUND5_FWD2BOT" \
   --steps "$STEPS2_V6" --lr 4e-4 --warmup 30 --seed 21 --log-every 25 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot-v6" --test "$DATA/test-v2" --out "$OUT" --images 200
+# Round 6: 1,500 stage-1 steps on data with the newer seen templates (and a few unknown words
+# between question words), then stage 2 from round 5's adapters with round 5's switches
+# (docs/training-language2.md, "Round 6").
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2-r6" --run "$RUNS/base-v8" --init "$RUNS/base-v7/ckpt.pt" \
+  --unk-rate 0.15 --unk-insert-rate 0.05 --steps "$STEPS1_V8" --lr 2.5e-4 --warmup 20 --seed 22 --log-every 25 --ckpt-every 250
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2-r6" --run "$RUNS/fwd2bot-v7" --base "$RUNS/base-v8" \
+  --init-adapters "$RUNS/fwd2bot-v6/final.pt" --model "$ADAPTERS2" \
+  --fwd2bot "$ROUND5_FWD2BOT" \
+  --steps "$STEPS2_V7" --lr 4e-4 --warmup 30 --seed 23 --log-every 25 --ckpt-every 250
+"$PY" training/export.py --run "$RUNS/fwd2bot-v7" --test "$DATA/test-v2" --out "$OUT" --images 200
 # The "no good match" threshold, measured on the validation split with the real engine.
 npx tsx scripts/calibrate-no-match.ts --pack "$OUT" --images 1000 --write
 # Search's second stage: the weight of pass 2's likelihood against the cosine (docs/library.md).
