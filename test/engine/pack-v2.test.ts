@@ -61,13 +61,38 @@ test('version 2 reproduces the PyTorch fixtures: vision (external data), compres
   assert.ok(maxAbsDiff(text, tensor('text_embedding')) <= TOL, `text embeddings differ by ${maxAbsDiff(text, tensor('text_embedding'))}`);
   const per = v2.pack.manifest.dims.vision_tokens * v2.d;
   const expected = tensor('compressed');
+  // The float16 table moves logits by ~1e-3, so a near-tie may flip greedy decoding (it did:
+  // "middle - left" for "middle - right" 21 tokens in, a gap of 2.5e-4). So PyTorch's tokens are fed back one by
+  // one, and each must be the engine's best or within FLOAT16_TIE of it; the float32 version-1
+  // pack is held to exact greedy equality (parity.test.ts).
   for (const g of fixtures.generations) {
     const visual = g.budget === null ? vision.tokens.subarray(0, per) : expected.subarray(0, g.budget * v2.d);
-    const out = await v2.generate(visual, g.instruction, g.budget === null ? 'full' : 'compressed', { maxNewTokens: 24 });
-    assert.deepEqual(out.ids, g.generated_ids, `budget ${g.budget}, "${g.instruction}": got "${out.text}", PyTorch "${g.text}"`);
-    assert.equal(out.text, g.text);
+    const worst = await teacherForcedGap(v2, visual, g.instruction, g.budget === null ? 'full' : 'compressed', g.generated_ids);
+    assert.ok(worst <= FLOAT16_TIE, `budget ${g.budget}, "${g.instruction}": PyTorch's token trails the engine's best by ${worst} (PyTorch "${g.text}")`);
   }
 });
+
+/** Logit margin within which the float16 pack may prefer another token to PyTorch's. */
+const FLOAT16_TIE = 0.005;
+
+/** The largest gap, over PyTorch's tokens fed back one by one, between the engine's best logit and PyTorch's token's logit. */
+async function teacherForcedGap(model: Fwd2BotModel, visual: Float32Array, instruction: string, mode: 'full' | 'compressed', ids: readonly number[]): Promise<number> {
+  const adapter = mode === 'full' ? model.pack.manifest.adapters.base : model.pack.manifest.adapters.generate;
+  const prompt = generationPrompt(model.pack.spec, (t) => model.tokenizer.encode(t), instruction);
+  const x = Float32Array.from([...model.embed(prompt.head), ...visual, ...model.embed(prompt.tail)]);
+  let total = x.length / model.d;
+  const mask = new Array<number>(total).fill(1);
+  let step = await model.forward({ embeds: x, batch: 1, mask, positions: Array.from({ length: total }, (_, i) => i), adapter, keepLogits: 1 });
+  let worst = 0;
+  for (const id of ids) {
+    const best = step.logits.reduce((m, v) => Math.max(m, v), -Infinity);
+    worst = Math.max(worst, best - (step.logits[id] as number));
+    mask.push(1);
+    step = await model.forward({ embeds: model.embed([id]), batch: 1, mask, positions: [total], adapter, keepLogits: 1, past: step.past });
+    total++;
+  }
+  return worst;
+}
 
 test('bos_in_compress puts bos before every pass-1 prefix, after the left padding', async () => {
   const withBos = await Fwd2BotModel.load(loadPack(makeV2('bos', { bosInCompress: true })), { providers: ['cpu'], threads: 1 });
