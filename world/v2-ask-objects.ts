@@ -1,7 +1,7 @@
 // Language version 2: questions about one object's colour, shape, size, place or
 // digit, open and yes/no, in direct, indirect, inverted and fragment forms.
 import type { Scene, SceneObject } from './scene.ts';
-import { aboutOne, candidateValue, yesNo, type QuestionForm, type QuestionStyle, type TemplateV2 } from './v2-ask.ts';
+import { aboutOne, candidateValue, choiceOf, yesNo, type QuestionForm, type QuestionStyle, type TemplateV2 } from './v2-ask.ts';
 import { COLOUR_WORDS, SHAPE_NOUNS, SIZE_WORDS, type WordChooser } from './v2-lexicon.ts';
 import { realiseDigit, realisePlace, realiseRegion, withArticle } from './v2-refer.ts';
 import { ALL_PLACES, COLOURS, NUMBER_WORDS, placeName, SHAPES, SIZES, type Col, type Row } from './vocab.ts';
@@ -24,11 +24,6 @@ const colourYesNo = (f: (r: string, c: string) => string) => aboutOne({
   },
 });
 
-/** "Is the star red or blue?": the true value and another, in either order; the answer is the value. */
-function choiceOf<T>(truth: T, all: readonly T[], w: WordChooser): [T, T] {
-  const other = w.pick(all.filter((v) => v !== truth));
-  return w.chance(0.5) ? [truth, other] : [other, truth];
-}
 const colourChoice = (f: (r: string, a: string, b: string) => string) => aboutOne({
   exclude: ['colour'],
   ask: (r, o, _s, w) => {

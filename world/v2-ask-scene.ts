@@ -2,7 +2,7 @@
 // scene itself, each asked open and yes/no in several forms.
 import { absentObject, type NegativeKind } from './questions.ts';
 import type { Scene, SceneObject } from './scene.ts';
-import { candidateValue, yesNo, type Made, type QuestionForm, type QuestionStyle, type TemplateV2 } from './v2-ask.ts';
+import { candidateValue, choiceOf, yesNo, type Made, type QuestionForm, type QuestionStyle, type TemplateV2 } from './v2-ask.ts';
 import { ABSENT_COLOUR, SCENE_LEXICON, type WordChooser } from './v2-lexicon.ts';
 import { describeObject, fitsDescription, realise, realiseRegion, uniqueDescription, withArticle, type Described, type Region } from './v2-refer.ts';
 import { NUMBER_WORDS, RELATIONS, relationHolds, SCENE_TYPES, SHAPES, type Relation } from './vocab.ts';
@@ -130,8 +130,7 @@ const sceneYesNo = (f: (s: (typeof SCENE_LEXICON)[keyof typeof SCENE_LEXICON], w
 
 /** "Was this photo taken on a beach or in the snow?": the true scene and another, in either order. */
 const sceneChoice = (f: (a: string, b: string) => string) => (s: Scene, w: WordChooser): Made => {
-  const other = w.pick(SCENE_TYPES.filter((x) => x !== s.scene));
-  const [a, b] = w.chance(0.5) ? [s.scene, other] : [other, s.scene];
+  const [a, b] = choiceOf(s.scene, SCENE_TYPES, w);
   return { question: f(w.word(SCENE_LEXICON[a].preps), w.word(SCENE_LEXICON[b].preps)), answer: s.scene, absent: false };
 };
 

@@ -44,6 +44,12 @@ export function candidateValue<T>(truth: T, all: readonly T[], shown: readonly T
   return others.length > 0 && w.chance(0.7) ? w.pick(others) : w.pick(rest);
 }
 
+/** The two values a choice question offers ("Is the star red or blue?"): the true one and another, in either order. */
+export function choiceOf<T>(truth: T, all: readonly T[], w: WordChooser): [T, T] {
+  const other = w.pick(all.filter((v) => v !== truth));
+  return w.chance(0.5) ? [truth, other] : [other, truth];
+}
+
 export interface AboutOne {
   /** Attributes the reference must not state: the asked one, and any that would give it away. */
   exclude: readonly Attr[];

@@ -200,11 +200,7 @@ const WORDINGS: readonly Wording[] = [
   // Before existence: "is there a circle left of the star" names two objects.
   w('relation', `is there an? (.+) ${REL} the (.+)`, relationYesNo),
   ...SCENE_OPEN.map((q) => w('scene', q, (_m, g) => g.scene)),
-  w('scene', 'was this photo taken (.+) or (.+)', (m, g) => {
-    const [a, b] = [sceneOf(m[1] as string), sceneOf(m[2] as string)];
-    if (a === b || (a !== g.scene && b !== g.scene)) throw new Error(`a scene choice without the true scene once: ${m[1]} / ${m[2]}`);
-    return g.scene;
-  }),
+  w('scene', 'was this photo taken (.+) or (.+)', (m, g) => choice(g.scene, sceneOf(m[1] as string), sceneOf(m[2] as string))),
   w('scene', '(?:was this photo|could this picture have been) taken (.+)', (m, g) => yesNo(sceneOf(m[1] as string) === g.scene)),
   w('scene', 'is this an? (.+) scene', (m, g) => yesNo(sceneOf(m[1] as string) === g.scene)),
   w('count', '(?:are there|do you count|can you see) (\\d) (.+)', (m, g) => yesNo(count(m[2] as string, g) === Number(m[1]))),
