@@ -306,11 +306,8 @@ export class Fwd2BotModel {
    * Answers `instruction` about an image given as `visual` rows ([n, d]: compressed
    * tokens at a budget, or all image tokens in full mode), streaming text to `onToken`.
    */
-  async generate(visual: Float32Array, instruction: string, mode: 'compressed' | 'full', options: GenerateOptions = {},
-    onToken?: (text: string) => void): Promise<Generation> {
-    const pick = sampler(options);
-    const stream = new TokenStream(this.tokenizer, this.pack.spec.stopIds, options.maxNewTokens ?? 64, options.signal, onToken);
-    const adapter = mode === 'full' ? this.pack.manifest.adapters.base : this.pack.manifest.adapters.generate;
+  /** Pass 2's prompt as embeddings, [n, d]: the chat template's head, the visual tokens, then its tail with the instruction. */
+  generationInput(visual: Float32Array, instruction: string): Float32Array {
     const prompt = generationPrompt(this.pack.spec, (text) => this.tokenizer.encode(text), instruction);
     const head = this.embed(prompt.head);
     const tail = this.embed(prompt.tail);
@@ -318,6 +315,15 @@ export class Fwd2BotModel {
     x.set(head, 0);
     x.set(visual, head.length);
     x.set(tail, head.length + visual.length);
+    return x;
+  }
+
+  async generate(visual: Float32Array, instruction: string, mode: 'compressed' | 'full', options: GenerateOptions = {},
+    onToken?: (text: string) => void): Promise<Generation> {
+    const pick = sampler(options);
+    const stream = new TokenStream(this.tokenizer, this.pack.spec.stopIds, options.maxNewTokens ?? 64, options.signal, onToken);
+    const adapter = mode === 'full' ? this.pack.manifest.adapters.base : this.pack.manifest.adapters.generate;
+    const x = this.generationInput(visual, instruction);
     let total = x.length / this.d;
     const mask = new Array<number>(total).fill(1);
     let step = await this.forward({ embeds: x, batch: 1, mask, positions: Array.from({ length: total }, (_, i) => i), adapter, keepLogits: 1 });

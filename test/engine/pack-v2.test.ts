@@ -78,8 +78,7 @@ const FLOAT16_TIE = 0.005;
 /** The largest gap, over PyTorch's tokens fed back one by one, between the engine's best logit and PyTorch's token's logit. */
 async function teacherForcedGap(model: Fwd2BotModel, visual: Float32Array, instruction: string, mode: 'full' | 'compressed', ids: readonly number[]): Promise<number> {
   const adapter = mode === 'full' ? model.pack.manifest.adapters.base : model.pack.manifest.adapters.generate;
-  const prompt = generationPrompt(model.pack.spec, (t) => model.tokenizer.encode(t), instruction);
-  const x = Float32Array.from([...model.embed(prompt.head), ...visual, ...model.embed(prompt.tail)]);
+  const x = model.generationInput(visual, instruction);
   let total = x.length / model.d;
   const mask = new Array<number>(total).fill(1);
   let step = await model.forward({ embeds: x, batch: 1, mask, positions: Array.from({ length: total }, (_, i) => i), adapter, keepLogits: 1 });
