@@ -59,6 +59,10 @@ class Fwd2BotConfig:
     probe_caption_weights: Dict[str, float] = field(default_factory=dict)  # probe category -> weight of drawing its
                                   # sentence for probe_captions (1 if not named): relations are about 1 sentence in 9,
                                   # too few for pass 2 to learn to score "above" against "below"
+    distill_weight: float = 0.0   # weight of a loss keeping pass 2's answers to the base model's own: on each question
+                                  # turn, KL(base reading all visual tokens, no adapter || pass 2 reading the K tokens)
+                                  # at every answer token. The adapter learns the seen wordings from their answers
+                                  # alone and drifts from how the base reads wordings it never saw (docs/training-language2.md)
     text_pair_skip: List[str] = field(default_factory=list)  # probe categories the text loss leaves alone, e.g.
                                   # replace-relation: "X below Y" is "Y above X", so a relation word alone must not
                                   # move the text; pushing on it fought the captions that say it the other way round
@@ -67,7 +71,7 @@ class Fwd2BotConfig:
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"fwd2bot {name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
-        for name in ("disc_weight", "hard_pair_weight", "text_pair_weight"):
+        for name in ("disc_weight", "hard_pair_weight", "text_pair_weight", "distill_weight"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"fwd2bot {name} must be a number >= 0, not {value!r}")
@@ -78,6 +82,8 @@ class Fwd2BotConfig:
                 isinstance(c, str) and isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
                 for c, w in weights.items()):
             raise ValueError(f"fwd2bot probe_caption_weights must map probe categories to numbers >= 0, not {weights!r}")
+        if self.distill_weight > 0 and self.adapters == "full":
+            raise ValueError("fwd2bot distill_weight needs the base model frozen as its teacher; adapters \"full\" trains it")
         if not isinstance(self.text_pair_margin, (int, float)) or not 0 <= self.text_pair_margin <= 1:
             raise ValueError(f"fwd2bot text_pair_margin must be a cosine in [0, 1], not {self.text_pair_margin!r}")
         for name in ("hard_negatives", "search_texts", "unk_rate", "unk_insert_rate", "probe_captions"):
@@ -151,12 +157,21 @@ def compress(model: Glimpse, f2b: "Fwd2BotConfig", content: torch.Tensor, mask: 
 
 # ----------------------------------------------------------------------------- losses
 
-def lm_loss(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor, adapter: int) -> torch.Tensor:
+def answer_logits(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor, adapter: int):
+    """The logits that predict each labelled token, row by row in order: [N, V], and the targets [N]."""
     hidden = model.run(x, mask, adapter)                       # [B, T, D]
     targets = labels[:, 1:]
     keep = targets != -100
-    logits = model.logits(hidden[:, :-1][keep])                # only where there is a target
-    return F.cross_entropy(logits, targets[keep])
+    return model.logits(hidden[:, :-1][keep]), targets[keep]   # only where there is a target
+
+
+def lm_loss(model: Glimpse, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor, adapter: int) -> torch.Tensor:
+    return F.cross_entropy(*answer_logits(model, x, mask, labels, adapter))
+
+
+def distill_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """KL(teacher || student) per predicted token, averaged; both [N, V] logits."""
+    return F.kl_div(F.log_softmax(student, -1), F.log_softmax(teacher, -1), log_target=True, reduction="batchmean")
 
 
 def info_nce(model: Glimpse, a: torch.Tensor, b: torch.Tensor, hard: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -308,11 +323,18 @@ def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
         if not caption_batch:
             rows = [insert_unknowns(drop_words(r, rng, f2b.unk_rate, tok.unk_id, keep), rng, f2b.unk_insert_rate, tok.unk_id)
                     for r in rows]
-        ids, mask, labels = pad_rows(rows, tok.pad_id)
-        x, mask, labels = splice_batch(model, ids, mask, labels, compressed)
-        ar = lm_loss(model, x, mask, labels, f2b.generate_adapter())
+        ids, text_mask, text_labels = pad_rows(rows, tok.pad_id)
+        x, mask, labels = splice_batch(model, ids, text_mask, text_labels, compressed)
+        logits, targets = answer_logits(model, x, mask, labels, f2b.generate_adapter())
+        ar = F.cross_entropy(logits, targets)
         total = total + ar
         metrics["ar_caption" if caption_batch else "ar_qa"] = ar.item()
+        if f2b.distill_weight > 0 and not caption_batch:
+            with torch.no_grad():  # the teacher: the frozen base reading all visual tokens, the same (perturbed) question
+                teacher, _ = answer_logits(model, *splice_batch(model, ids, text_mask, text_labels, visual), ADAPTER_BASE)
+            kd = distill_loss(logits, teacher)
+            total = total + f2b.distill_weight * kd
+            metrics["distill"] = kd.item()
     if caption_batch and f2b.loss in ("disc", "both"):
         texts, hard, owners, categories = contrastive_texts(records, [t[0][1] for t in turns], rng, f2b)
         ids, mask = text_rows(tok, texts + hard)

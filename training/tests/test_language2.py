@@ -258,3 +258,20 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
     base_ckpt = subprocess.run([sys.executable, "training/probe_pairs.py", "--ckpt", str(run / "final.pt"), "--data", str(v2_data)],
                                cwd=ROOT, capture_output=True, text=True)
     assert base_ckpt.returncode != 0 and "not a stage-2 checkpoint" in base_ckpt.stderr
+
+
+def test_by_template_answers_every_held_out_question_of_a_stage1_and_a_stage2_run(tiny_runs, tmp_path):
+    import by_template
+    data = tmp_path / "test2"
+    subprocess.run(["npx", "tsx", "world/cli.ts", "dataset", "--split", "test", "--count", "6", "--size", "32",
+                    "--seed", "5", "--language", "2", "--out", str(data)], cwd=ROOT, check=True, capture_output=True)
+    ds = WorldDataset(data)
+    wanted = [(i, q["template"]) for i in range(len(ds)) for q in ds.record(i)["questions"] if q["wording"] == "new-template"]
+    assert wanted and all(t.startswith("q2h-") for _, t in wanted)
+    for run in tiny_runs:
+        out = tmp_path / f"{run.name}.json"
+        by_template.main(["--ckpt", str(run / "final.pt"), "--data", str(data), "--images", "6", "--budget", "2", "--out", str(out)])
+        answers = json.loads(out.read_text())
+        assert [(a["image"], a["template"]) for a in answers] == wanted
+        assert all(isinstance(a["got"], str) for a in answers)
+    assert by_template.normalised(" Yes.") == by_template.normalised("yes")

@@ -7,7 +7,7 @@ import torch
 from conftest import tiny_model
 from data import COMPRESS_PROMPT, WorldDataset
 from model import ADAPTER_COMPRESS, ADAPTER_GENERATE, Glimpse, LoRALinear
-from fwd2bot import Fwd2BotConfig, stage1_step, stage2_step, trainable
+from fwd2bot import Fwd2BotConfig, distill_loss, stage1_step, stage2_step, trainable
 from probes import SceneProbe
 
 
@@ -138,3 +138,25 @@ def test_scene_probe_reads_the_scene_graph_off_the_compressed_tokens(tiny_data, 
     loss.backward()
     assert m.summary.grad.abs().sum() > 0, "the probe's loss reaches pass 1"
     assert all(p.grad is not None for p in probe.parameters())
+
+
+def test_distill_weight_adds_the_base_models_answers_on_question_turns_only(tiny_data, tok):
+    ds, prompt = WorldDataset(tiny_data), torch.tensor(tok.encode(COMPRESS_PROMPT))
+    m = tiny_model(tok)
+    trainable(m, 2)
+    f2b = Fwd2BotConfig(distill_weight=0.5)
+    loss, metrics = stage2_step(m, ds, tok, [0, 1, 2, 3], random.Random(0), 0, f2b, prompt)
+    assert metrics["distill"] > 0, "pass 2 reading K tokens answers unlike the base reading all of them"
+    assert loss.item() == pytest.approx(metrics["ar_qa"] + 0.5 * metrics["distill"], rel=1e-5)
+    loss.backward()
+    assert m.summary.grad.abs().sum() > 0, "the loss reaches pass 1 through the compressed tokens"
+    _, caption = stage2_step(m, ds, tok, [0, 1, 2, 3], random.Random(0), 1, f2b, prompt)
+    assert "distill" not in caption, "caption turns have no teacher"
+    with pytest.raises(ValueError, match="distill_weight"):
+        Fwd2BotConfig(distill_weight=1.0, adapters="full")
+
+
+def test_distill_loss_is_zero_only_when_the_answers_agree():
+    teacher = torch.randn(6, 11)
+    assert distill_loss(teacher.clone(), teacher).item() == pytest.approx(0.0, abs=1e-6)
+    assert distill_loss(teacher + torch.randn(6, 11), teacher).item() > 0.01
