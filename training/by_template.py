@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import WorldDataset  # noqa: E402
-from evaluate import Reader, load_checkpoint  # noqa: E402
+from evaluate import ANSWER_TOKENS, Reader, load_checkpoint  # noqa: E402
 
 
 def normalised(answer: str) -> str:
@@ -48,7 +48,7 @@ def main(argv=None) -> None:
         if not questions:
             continue
         tokens = reader.image_tokens(ds.pixels([i]))                            # [1, N, D]
-        given = reader.answer(tokens.expand(len(questions), -1, -1), [q["question"] for q in questions], 8)
+        given = reader.answer(tokens.expand(len(questions), -1, -1), [q["question"] for q in questions], ANSWER_TOKENS)
         for q, g in zip(questions, given):
             total[q["template"]] += 1
             right[q["template"]] += normalised(g) == normalised(q["answer"])

@@ -29,6 +29,7 @@ from model import ADAPTER_BASE, Glimpse, ModelConfig, left_align, splice  # noqa
 from tokenizer import Tokenizer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+ANSWER_TOKENS = 8  # greedy tokens a short answer may take ("there is no large red circle" is 6)
 
 
 def load_checkpoint(ckpt: Path, tokenizer: Optional[Path] = None) -> Tuple[Glimpse, Tokenizer, Optional[Fwd2BotConfig]]:
@@ -142,7 +143,7 @@ def collect(reader: Reader, ds: WorldDataset, images: int, batch: int, work: Pat
         image_emb.append(reader.embed_images(ds.pixels(idx)))
         for b, i in enumerate(idx):
             qs = records[i]["questions"]
-            preds = reader.answer(tokens[b: b + 1].expand(len(qs), -1, -1), [q["question"] for q in qs], 8)
+            preds = reader.answer(tokens[b: b + 1].expand(len(qs), -1, -1), [q["question"] for q in qs], ANSWER_TOKENS)
             qa += [{"type": q["type"], "prediction": p, "answer": q["answer"], "heldOut": q["heldOut"],
                     **({"wording": q["wording"]} if "wording" in q else {})} for q, p in zip(qs, preds)]
         caps = reader.answer(tokens, [CAPTION_INSTRUCTIONS[0]] * len(idx), 80)
