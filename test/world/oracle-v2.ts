@@ -193,7 +193,8 @@ const SIZE_PAIR = '(?:small or large|large or small)';
 const SCENE_OPEN = ['where was this photo taken', 'what kind of scene is this', 'what kind of place is this', 'where is this',
   'what is the setting of this picture', 'tell me where this picture was taken', 'this photo was taken where', 'setting',
   'describe the setting in 1 word', 'which kind of landscape is shown', 'where might this photo have been taken', 'scene type',
-  'what scene is this', 'say what kind of place this is', 'in what kind of place was this photo taken', 'kind of place'];
+  'what scene is this', 'say what kind of place this is', 'in what kind of place was this photo taken', 'kind of place',
+  'scene', 'kind of scene', 'what setting is this', 'tell me the setting', 'what is the scene in this picture'];
 
 /** First match wins: specific wordings before the general ones that would also match them. */
 const WORDINGS: readonly Wording[] = [
@@ -208,7 +209,8 @@ const WORDINGS: readonly Wording[] = [
   w('count', 'is there more than 1 (.+)', (m, g) => yesNo(count(pluralOf(m[1] as string), g) > 1)),
   ...['how many (.+) are there', 'how many (.+) are in the picture', 'how many (.+) can you see', 'count the (.+)', 'there are how many (.+)',
     'number of (.+)', 'what is the number of (.+) in this image', 'tell me how many (.+) there are', '(.+) : how many', 'how many (.+) does the photo contain',
-    'in the picture how many (.+) are there', 'how many (.+) do you see', 'say how many (.+) the picture shows']
+    'in the picture how many (.+) are there', 'how many (.+) do you see', 'say how many (.+) the picture shows',
+    'tell me the number of (.+)', 'say the number of (.+) in the picture', 'how many (.+) are there in this photo']
     .map((p) => w('count', p, (m, g) => String(count(m[1] as string, g)))),
   w('digit', 'is there an? (\\d) on the (.+)', (m, g) => digitIs(m[2] as string, Number(m[1]), g)),
   w('digit', 'does the (.+) (?:show|have|read) (?:an? |the number )?(\\d)', (m, g) => digitIs(m[1] as string, Number(m[2]), g)),
@@ -238,18 +240,22 @@ const WORDINGS: readonly Wording[] = [
     .map((p) => w('colour', p, about(['colour'], (o) => o.colour))),
   ...['what shape is the (.+)', 'which shape is the (.+)', 'what kind of shape is the (.+)', 'tell me the shape of the (.+)', 'the (.+) is what shape',
     'shape of the (.+)', 'name the shape of the (.+)', 'can you tell me what shape the (.+) is', 'what is the (.+) shaped like',
-    'say which shape the (.+) is', 'what kind of object is the (.+)']
+    'say which shape the (.+) is', 'what kind of object is the (.+)', 'what shape does the (.+) have', 'which shape does the (.+) have',
+    'say what shape the (.+) is']
     .map((p) => w('shape', p, about(['shape', 'digit'], (o) => o.shape))),
-  ...['what size is the (.+)', 'which size is the (.+)', 'say which size the (.+) is', 'in the picture what size is the (.+)', 'how large is the (.+)', 'tell me the size of the (.+)', 'the (.+) is what size', 'size of the (.+)']
+  ...['what size is the (.+)', 'which size is the (.+)', 'say which size the (.+) is', 'in the picture what size is the (.+)', 'how large is the (.+)', 'tell me the size of the (.+)', 'the (.+) is what size', 'size of the (.+)',
+    'what is the size of the (.+)', 'which size does the (.+) have']
     .map((p) => w('size', p, about(['size'], (o) => o.size))),
   ...['where is the (.+)', 'in which part of the picture is the (.+)', 'where in the image is the (.+)', 'tell me where the (.+) is', 'the (.+) is where',
     'location of the (.+)', 'which area of the image holds the (.+)', 'can you tell me where the (.+) is', 'in what part of the photo can the (.+) be found',
     'which part of the picture is the (.+) in', 'what is the location of the (.+)', 'say where the (.+) is']
     .map((p) => w('position', p, about(['row', 'col'], (o) => placeName(o.row, o.col)))),
   ...[`what is ${REL} the (.+)`, `which object is ${REL} the (.+)`, `tell me what is ${REL} the (.+)`, `name the shape ${REL} the (.+)`,
-    `which shape can be seen ${REL} the (.+)`, `what do you see ${REL} the (.+)`, `what object is ${REL} the (.+)`].map((p) => w('relation', p, relationOpen)),
+    `which shape can be seen ${REL} the (.+)`, `what do you see ${REL} the (.+)`, `what object is ${REL} the (.+)`,
+    `(?:which|what) shape is ${REL} the (.+)`, `say which shape is ${REL} the (.+)`].map((p) => w('relation', p, relationOpen)),
   ...[`is the (.+) ${REL} the (.+)`, `does the (.+) sit ${REL} the (.+)`, `would you say the (.+) is ${REL} the (.+)`,
-    `is it true that the (.+) is ${REL} the (.+)`, `the (.+) is ${REL} the (.+) yes or no`, `(.+) ${REL} the (.+)`].map((p) => w('relation', p, relationYesNo)),
+    `is it true that the (.+) is ${REL} the (.+)`, `the (.+) is ${REL} the (.+) yes or no`, `tell me is the (.+) ${REL} the (.+)`,
+    `do you see the (.+) ${REL} the (.+)`, `(.+) ${REL} the (.+)`].map((p) => w('relation', p, relationYesNo)),
 ];
 
 /** A choice question's answer: the true value, which must be one of the two offered (and they must differ). */
