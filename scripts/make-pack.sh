@@ -28,6 +28,9 @@ STEPS1_V7=${STEPS1_V7:-1500}
 STEPS2_V6=${STEPS2_V6:-2000}
 STEPS1_V8=${STEPS1_V8:-1500}
 STEPS2_V7=${STEPS2_V7:-1200}
+STEPS1_V9=${STEPS1_V9:-900}
+STEPS1_V10=${STEPS1_V10:-1400}
+STEPS2_V9=${STEPS2_V9:-1200}
 RANK2=${RANK2:-32}
 ADAPTERS2="{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}"  # every stage-2 run's --model
 PY=/usr/bin/python3
@@ -47,6 +50,8 @@ began=$(date +%s)
 [ -f "$DATA/train-v2-rel/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 1 --language 2 --more relation=3 --out "$DATA/train-v2-rel"
 # Round 6: language 2 with its 32 newer seen templates, on new images (seed 2).
 [ -f "$DATA/train-v2-r6/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 2 --language 2 --more relation=3 --out "$DATA/train-v2-r6"
+# Round 8's data: the same language with 18 more seen templates (docs/training-language2.md, "Round 8").
+[ -f "$DATA/train-v2-r8/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 3 --language 2 --more relation=3 --out "$DATA/train-v2-r8"
 [ -f "$DATA/test-v2/manifest.json" ] || npm run -s world -- dataset --split test --count 2000 --seed 0 --language 2 --out "$DATA/test-v2"
 
 "$PY" training/train.py --stage 1 --data "$DATA/train" --run "$RUNS/base" \
@@ -141,7 +146,18 @@ ROUND5_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4,
   --init-adapters "$RUNS/fwd2bot-v6/final.pt" --model "$ADAPTERS2" \
   --fwd2bot "$ROUND5_FWD2BOT" \
   --steps "$STEPS2_V7" --lr 4e-4 --warmup 30 --seed 23 --log-every 25 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot-v7" --test "$DATA/test-v2" --out "$OUT" --images 200
+# Round 7's longer base (levelled off, docs "Round 7"), which round 8's base starts from.
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2-r6" --run "$RUNS/base-v9" --init "$RUNS/base-v8/ckpt.pt" \
+  --unk-rate 0.15 --unk-insert-rate 0.05 --steps "$STEPS1_V9" --lr 2e-4 --warmup 20 --seed 25 --log-every 25 --ckpt-every 150
+# Round 8: 1,400 stage-1 steps on data with 18 more seen templates, then stage 2 from round 6's
+# adapters with round 5's switches (docs/training-language2.md, "Round 8").
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2-r8" --run "$RUNS/base-v10" --init "$RUNS/base-v9/ckpt.pt" \
+  --unk-rate 0.15 --unk-insert-rate 0.05 --steps "$STEPS1_V10" --lr 2.5e-4 --warmup 20 --seed 24 --log-every 25 --ckpt-every 250
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2-r8" --run "$RUNS/fwd2bot-v9" --base "$RUNS/base-v10" \
+  --init-adapters "$RUNS/fwd2bot-v7/final.pt" --model "$ADAPTERS2" \
+  --fwd2bot "$ROUND5_FWD2BOT" \
+  --steps "$STEPS2_V9" --lr 4e-4 --warmup 30 --seed 25 --log-every 25 --ckpt-every 250
+"$PY" training/export.py --run "$RUNS/fwd2bot-v9" --test "$DATA/test-v2" --out "$OUT" --images 200
 # The "no good match" threshold, measured on the validation split with the real engine.
 npx tsx scripts/calibrate-no-match.ts --pack "$OUT" --images 1000 --write
 # Search's second stage: the weight of pass 2's likelihood against the cosine (docs/library.md).
