@@ -50,7 +50,7 @@ began=$(date +%s)
 [ -f "$DATA/train-v2-rel/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 1 --language 2 --more relation=3 --out "$DATA/train-v2-rel"
 # Round 6: language 2 with its 32 newer seen templates, on new images (seed 2).
 [ -f "$DATA/train-v2-r6/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 2 --language 2 --more relation=3 --out "$DATA/train-v2-r6"
-# Round 8's data: the same language with 18 more seen templates (docs/training-language2.md, "Round 8").
+# Round 8's data: the same language with 18 more seen templates (docs/training-language2-rounds-6-on.md, "Round 8").
 [ -f "$DATA/train-v2-r8/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 3 --language 2 --more relation=3 --out "$DATA/train-v2-r8"
 [ -f "$DATA/test-v2/manifest.json" ] || npm run -s world -- dataset --split test --count 2000 --seed 0 --language 2 --out "$DATA/test-v2"
 
@@ -83,7 +83,7 @@ began=$(date +%s)
   --init-adapters "$RUNS/fwd2bot-more/final.pt" --model "$ADAPTERS2" \
   --fwd2bot '{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25, "unk_rate": 0.03}' \
   --steps "$STEPS2_V2" --lr 1e-3 --warmup 50 --seed 8 --log-every 25 --ckpt-every 250
-# Round 2 of language 2 (docs/training-language2.md): the vocabulary shrinks to the words the
+# Round 2 of language 2 (docs/training-language2-rounds-2-5.md): the vocabulary shrinks to the words the
 # training data uses (words only the test split has become <unk>), 10 % word dropout, then
 # relation-heavy data for stage 1 and stage 2; stage 2 adds a loss on each image's own
 # hard-negative pair.
@@ -97,7 +97,7 @@ ROUND2_FWD2BOT='{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25
   --fwd2bot "$ROUND2_FWD2BOT" \
   --steps "$STEPS2_V3" --lr 7e-4 --warmup 30 --seed 12 --log-every 25 --ckpt-every 250
 # Round 3: 500 more relation-heavy stage-1 steps, then stage 2 with round 2's settings from
-# its adapters (the text-pair loss was probed and not used: docs/training-language2.md).
+# its adapters (the text-pair loss was probed and not used: docs/training-language2-rounds-2-5.md, "Round 3").
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2-rel" --run "$RUNS/base-v5" --init "$RUNS/base-v4/ckpt.pt" \
   --unk-rate 0.1 --steps "$STEPS1_V5" --lr 2.5e-4 --warmup 20 --seed 13 --log-every 25 --ckpt-every 100
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2-rel" --run "$RUNS/fwd2bot-v4" --base "$RUNS/base-v5" \
@@ -112,7 +112,7 @@ ROUND2_FWD2BOT='{"disc_weight": 0.1, "hard_negatives": 0.5, "search_texts": 0.25
   --steps "$STEPS2_V4B" --lr 3e-4 --warmup 20 --seed 15 --log-every 25 --ckpt-every 250
 # Round 4: 1,500 more relation-heavy stage-1 steps, then stage 2 from round 3's adapters with
 # true probe sentences (relations, bindings) as caption answers, so that pass 2 can score them
-# for search's second stage (docs/training-language2.md, "Round 4").
+# for search's second stage (docs/training-language2-rounds-2-5.md, "Round 4").
 ROUND4_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "hard_pair_weight": 0.2, "probe_captions": 0.5}'
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2-rel" --run "$RUNS/base-v6" --init "$RUNS/base-v5/ckpt.pt" \
   --unk-rate 0.1 --steps "$STEPS1_V6" --lr 2.5e-4 --warmup 20 --seed 16 --log-every 25 --ckpt-every 250
@@ -129,7 +129,7 @@ ROUND4_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4,
   --steps "$STEPS2_V5B" --lr 3e-4 --warmup 20 --seed 19 --log-every 25 --ckpt-every 250
 # Round 5: 1,500 more stage-1 steps, then one longer stage 2 from round 4's adapters that draws
 # relation sentences more often and puts unknown words between question words
-# (docs/training-language2.md, "Round 5").
+# (docs/training-language2-rounds-2-5.md, "Round 5").
 ROUND5_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "unk_insert_rate": 0.07, "hard_pair_weight": 0.2, "probe_captions": 0.5, "probe_caption_weights": {"replace-relation": 8, "swap-attribute": 2, "swap-object": 2}}'
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2-rel" --run "$RUNS/base-v7" --init "$RUNS/base-v6/ckpt.pt" \
   --unk-rate 0.15 --steps "$STEPS1_V7" --lr 2e-4 --warmup 20 --seed 20 --log-every 25 --ckpt-every 250
@@ -139,7 +139,7 @@ ROUND5_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4,
   --steps "$STEPS2_V6" --lr 4e-4 --warmup 30 --seed 21 --log-every 25 --ckpt-every 250
 # Round 6: 1,500 stage-1 steps on data with the newer seen templates (and a few unknown words
 # between question words), then stage 2 from round 5's adapters with round 5's switches
-# (docs/training-language2.md, "Round 6").
+# (docs/training-language2-rounds-6-on.md, "Round 6").
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2-r6" --run "$RUNS/base-v8" --init "$RUNS/base-v7/ckpt.pt" \
   --unk-rate 0.15 --unk-insert-rate 0.05 --steps "$STEPS1_V8" --lr 2.5e-4 --warmup 20 --seed 22 --log-every 25 --ckpt-every 250
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2-r6" --run "$RUNS/fwd2bot-v7" --base "$RUNS/base-v8" \
@@ -150,7 +150,7 @@ ROUND5_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4,
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2-r6" --run "$RUNS/base-v9" --init "$RUNS/base-v8/ckpt.pt" \
   --unk-rate 0.15 --unk-insert-rate 0.05 --steps "$STEPS1_V9" --lr 2e-4 --warmup 20 --seed 25 --log-every 25 --ckpt-every 150
 # Round 8: 1,400 stage-1 steps on data with 18 more seen templates, then stage 2 from round 6's
-# adapters with round 5's switches (docs/training-language2.md, "Round 8").
+# adapters with round 5's switches (docs/training-language2-rounds-6-on.md, "Round 8").
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2-r8" --run "$RUNS/base-v10" --init "$RUNS/base-v9/ckpt.pt" \
   --unk-rate 0.15 --unk-insert-rate 0.05 --steps "$STEPS1_V10" --lr 2.5e-4 --warmup 20 --seed 24 --log-every 25 --ckpt-every 250
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2-r8" --run "$RUNS/fwd2bot-v9" --base "$RUNS/base-v10" \

@@ -15,6 +15,7 @@ import json
 import shutil
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import List
 
@@ -201,7 +202,9 @@ def export_pack(run: Path, test: Path, out: Path, images: int, pack_id: str) -> 
         "parity": "parity/fixtures.json",
         "fwd2bot": json.loads(json.dumps(run_meta["fwd2bot"])),
         "training": {"stage1": lineage(Path(run_meta["args"]["base"])), "stage2": lineage(run), "lora_rank": cfg.lora_rank,
-                     "parameters": run_meta["parameters"], "trainable_stage2": run_meta["trainable"]},
+                     "parameters": run_meta["parameters"], "trainable_stage2": run_meta["trainable"],
+                     # what training/unpack.py needs to rebuild the checkpoints exactly
+                     "config": asdict(cfg), "logit_scale": float(model.logit_scale)},
         "evaluation": {"split": "test", "images": images, "seconds": eval_seconds, "scores": evaluation},
         "files": {str(p.relative_to(tmp)): {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
     }

@@ -63,7 +63,7 @@ class Fwd2BotConfig:
                                   # turn, KL(base reading all visual tokens, no adapter || pass 2 reading the K tokens)
                                   # at every answer token. The adapter learns the seen wordings from their answers
                                   # alone and drifts from how the base reads wordings it never saw. Measured not to help
-                                  # held-out wordings (round 7, docs/training-language2.md): kept off by default
+                                  # held-out wordings (round 7, docs/training-language2-rounds-6-on.md): kept off by default
     text_pair_skip: List[str] = field(default_factory=list)  # probe categories the text loss leaves alone, e.g.
                                   # replace-relation: "X below Y" is "Y above X", so a relation word alone must not
                                   # move the text; pushing on it fought the captions that say it the other way round

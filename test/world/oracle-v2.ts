@@ -218,7 +218,7 @@ const WORDINGS: readonly Wording[] = [
   ...['what number is on the (.+)', 'which digit does the (.+) show', 'what does the (.+) say', 'what digit is written on the (.+)',
     'tell me the number on the (.+)', 'the (.+) shows which number', 'number on the (.+)', 'read the number on the (.+)',
     'can you read the (.+)', 'which number can you read on the (.+)', 'what is written on the (.+)', 'say the number on the (.+)',
-    'which number does the (.+) show']
+    'which number does the (.+) show', 'what number can you see on the (.+)', 'read what is written on the (.+)', 'can you say what the (.+) shows']
     .map((p) => w('digit', p, (m, g) => digitIs(m[1] as string, null, g))),
   ...['is there (an? .+?)(?: in the picture)?', 'do you see (an? .+)', 'does this photo show (an? .+)', 'in the picture is there (an? .+)',
     '(an? .+) in the picture yes or no', 'can you see (an? .+)', 'does the picture have (an? .+)',
@@ -230,8 +230,8 @@ const WORDINGS: readonly Wording[] = [
   w('size', `is the (.+) ${SIZE_PAIR}`, about(['size'], (o) => o.size)),
   w('size', `tell me whether the (.+) is ${SIZE_PAIR}`, about(['size'], (o) => o.size)),
   w('size', `the (.+) : ${SIZE_PAIR}`, about(['size'], (o) => o.size)),
-  w('size', '(?:is the|would you say the) (.+?)(?: is)? (small|large)', about(['size'], (o, m) => yesNo(o.size === m[2]))),
-  w('colour', `(?:is the|would you call the) (.+) ${COLOUR_ALT}`, about(['colour'], (o, m) => yesNo(o.colour === m[2]))),
+  w('size', '(?:is the|would you say the|tell me is the|say yes or no : is the) (.+?)(?: is)? (small|large)', about(['size'], (o, m) => yesNo(o.size === m[2]))),
+  w('colour', `(?:is the|would you call the|tell me is the) (.+) ${COLOUR_ALT}`, about(['colour'], (o, m) => yesNo(o.colour === m[2]))),
   w('shape', `(?:is the|does the) (.+?) (?:look like )?an? ${SHAPE_ALT}`, about(['shape', 'digit'], (o, m) => yesNo(o.shape === m[2]))),
   w('position', `(?:is the|would i find the) (.+?) (${CELL}|${HALF})`, about(['row', 'col'], (o, m) => yesNo(inPlace(o, m[2] as string)))),
   ...['what colour is the (.+)', 'which colour does the (.+) have', 'what is the colour of the (.+)', 'tell me the colour of the (.+)',
@@ -252,10 +252,10 @@ const WORDINGS: readonly Wording[] = [
     .map((p) => w('position', p, about(['row', 'col'], (o) => placeName(o.row, o.col)))),
   ...[`what is ${REL} the (.+)`, `which object is ${REL} the (.+)`, `tell me what is ${REL} the (.+)`, `name the shape ${REL} the (.+)`,
     `which shape can be seen ${REL} the (.+)`, `what do you see ${REL} the (.+)`, `what object is ${REL} the (.+)`,
-    `(?:which|what) shape is ${REL} the (.+)`, `say which shape is ${REL} the (.+)`].map((p) => w('relation', p, relationOpen)),
+    `(?:which|what) shape is ${REL} the (.+)`, `say which shape is ${REL} the (.+)`, `which shape can you see ${REL} the (.+)`].map((p) => w('relation', p, relationOpen)),
   ...[`is the (.+) ${REL} the (.+)`, `does the (.+) sit ${REL} the (.+)`, `would you say the (.+) is ${REL} the (.+)`,
     `is it true that the (.+) is ${REL} the (.+)`, `the (.+) is ${REL} the (.+) yes or no`, `tell me is the (.+) ${REL} the (.+)`,
-    `do you see the (.+) ${REL} the (.+)`, `(.+) ${REL} the (.+)`].map((p) => w('relation', p, relationYesNo)),
+    `do you see the (.+) ${REL} the (.+)`, `say yes or no : is the (.+) ${REL} the (.+)`, `(.+) ${REL} the (.+)`].map((p) => w('relation', p, relationYesNo)),
 ];
 
 /** A choice question's answer: the true value, which must be one of the two offered (and they must differ). */

@@ -52,6 +52,15 @@ def tiny_runs(tiny_data, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_pack(tiny_runs, tiny_data, tmp_path_factory) -> Path:
+    """The stage-2 tiny run exported as a model pack (a few test images evaluated)."""
+    from export import export_pack
+    out = tmp_path_factory.mktemp("pack") / "tiny"
+    export_pack(tiny_runs[1], tiny_data, out, images=4, pack_id="tiny")
+    return out
+
+
+@pytest.fixture(scope="session")
 def tok():
     from data import COMPRESS_PROMPT
     from tokenizer import Tokenizer, world_words

@@ -8,7 +8,6 @@ import onnx
 import pytest
 
 from conftest import ROOT
-from export import export_pack
 from tokenizer import Tokenizer
 
 SENTENCES = [
@@ -23,10 +22,8 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="module")
-def pack(tiny_runs, tiny_data, tmp_path_factory):
-    out = tmp_path_factory.mktemp("pack") / "tiny"
-    export_pack(tiny_runs[1], tiny_data, out, images=4, pack_id="tiny")
-    return out
+def pack(tiny_pack):
+    return tiny_pack
 
 
 def test_graphs_pass_the_onnx_checker(pack):
