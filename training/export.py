@@ -227,8 +227,11 @@ def lineage(folder: Path) -> list:
     """The training schedules that ended in the run `folder`, first to last: a run started
     with --init continues the run whose checkpoint it names."""
     chain = []
-    while (folder / "run.json").exists() and len(chain) < 10:
-        args = json.loads((folder / "run.json").read_text())["args"]
+    while (folder / "run.json").exists() and len(chain) < 100:
+        meta = json.loads((folder / "run.json").read_text())
+        if "lineage" in meta:  # unpacked from a pack (training/unpack.py): the schedules the pack recorded
+            return meta["lineage"] + chain
+        args = meta["args"]
         chain.insert(0, args)
         if not args.get("init"):
             break

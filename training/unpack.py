@@ -246,9 +246,10 @@ def unpack(pack_dir: Path, out: Path, data: Optional[Path] = None, seed: int = 0
             "trainable": sum(p.numel() for k, p in model.named_parameters() if is_fwd2bot_parameter(k))}
     shutil.rmtree(out / "base", ignore_errors=True)
     shutil.rmtree(out / "fwd2bot", ignore_errors=True)
-    write_run(out / "base", stage1, tok, {**note, "stage": 1, "args": {"init": None}})
+    runs = pack.get("training", {})
+    write_run(out / "base", stage1, tok, {**note, "stage": 1, "args": {"init": None}, "lineage": runs.get("stage1", [])})
     write_run(out / "fwd2bot", stage2, tok, {**note, "stage": 2, "args": {"base": str(out / "base"), "init": None},
-                                             "language": pack.get("language", 1)})
+                                             "language": pack.get("language", 1), "lineage": runs.get("stage2", [])})
     return note
 
 

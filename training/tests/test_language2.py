@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import ROOT, TINY, train
-from data import CAPTION_INSTRUCTIONS, PART_INSTRUCTION, Row, caption_turn, chat_row
+from data import CAPTION_INSTRUCTIONS, PART_INSTRUCTION, Row, caption_turn, chat_row, instruction_turns
 from data import PROMPTS, WorldDataset
 from fwd2bot import (Fwd2BotConfig, contrastive_texts, drop_words, hard_pair_loss, info_nce, insert_unknowns,
                      remap_vocabulary, text_pair_loss)
@@ -144,6 +144,24 @@ def test_caption_turns_say_probe_sentences_only_when_asked():
     assert {caption_turn({**record, "probes": []}, rng, 1.0)[1] for _ in range(3)} == {"a red star and a blue disc."}
     with pytest.raises(ValueError, match="probe_captions"):
         Fwd2BotConfig(probe_captions=2)
+
+
+def test_the_caption_instruction_is_answered_with_a_caption_of_every_object(v2_data):
+    ds = WorldDataset(v2_data)
+    rng = random.Random(0)
+    records = [ds.record(i) for i in range(len(ds))]
+    assert any(c.get("coverage") == "some" for r in records for c in r["captions"]), "no partial captions to leave out"
+    for r in records:
+        seen = [c for c in r["captions"] if not c["heldOut"]]
+        full = {c["text"] for c in seen if c["coverage"] == "all"}
+        turns = [caption_turn(r, rng) for _ in range(4)]
+        turns += [(q, a) for _ in range(4) for q, a in instruction_turns(r, rng, 1.0) if a in {c["text"] for c in seen}]
+        assert len(turns) >= 8
+        for instruction, text in turns:
+            if full:
+                assert instruction in CAPTION_INSTRUCTIONS and text in full, (instruction, text)
+            else:  # only partial captions: they answer "Describe one part of the image."
+                assert instruction == PART_INSTRUCTION, (instruction, text)
 
 
 def test_probe_caption_weights_draw_sentences_by_category():

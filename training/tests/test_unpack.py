@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from conftest import ROOT, TINY, TRAINING, train
+from export import lineage
 from fwd2bot import is_fwd2bot_parameter
 from unpack import UnpackError, unpack
 
@@ -49,6 +50,12 @@ def test_unpack_gives_back_every_weight_of_the_exported_run(pack, tiny_runs, tmp
             assert torch.equal(base["model"][name], value), name
     assert base["fwd2bot"] is None and base["config"]["lora_rank"] == trained_base["config"]["lora_rank"]
     assert (tmp_path / "out" / "base" / "tokenizer.json").read_text() == (pack / "tokenizer.json").read_text()
+    # a run continued from the unpacked base keeps the pack's training history in its lineage
+    recorded = json.loads((pack / "pack.json").read_text())["training"]["stage1"]
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "run.json").write_text(json.dumps({"args": {"run": "later", "init": str(tmp_path / "out" / "base" / "final.pt")}}))
+    assert lineage(later) == recorded + [{"run": "later", "init": str(tmp_path / "out" / "base" / "final.pt")}]
 
 
 def test_an_older_pack_rebuilds_its_config_and_fits_the_temperature(pack, tiny_runs, tiny_data, tmp_path):
