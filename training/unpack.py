@@ -263,7 +263,9 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     try:
         note = unpack(Path(args.pack), Path(args.out), Path(args.data) if args.data else None)
-    except (UnpackError, FileNotFoundError, KeyError, json.JSONDecodeError) as err:
+    except KeyError as err:
+        raise SystemExit(f"unpack.py: {args.pack}: pack.json lacks {err}")
+    except (UnpackError, FileNotFoundError, TypeError, ValueError) as err:  # JSONDecodeError is a ValueError
         raise SystemExit(f"unpack.py: {args.pack}: {err}")
     print(json.dumps({"out": args.out, **note}))
 
