@@ -112,8 +112,8 @@ def other_initializers(graph: onnx.ModelProto) -> Dict[str, bytes]:
     return {t.name: t.SerializeToString() for t in graph.graph.initializer if t.data_type != onnx.TensorProto.FLOAT}
 
 
-def read_weights(pack_dir: Path, cfg: ModelConfig) -> Tuple[Dict[str, torch.Tensor], set]:
-    """Every parameter the pack's graphs and tensors hold; the names of those it does not."""
+def read_weights(pack_dir: Path, cfg: ModelConfig, graphs: Dict[str, onnx.ModelProto]) -> Tuple[Dict[str, torch.Tensor], set]:
+    """Every parameter the pack's graphs (by file name, as loaded) and tensors hold; the names of those it does not."""
     probe = Glimpse(cfg)
     names, sizes = [], []
     total = sum(p.numel() for p in probe.parameters())
@@ -143,7 +143,7 @@ def read_weights(pack_dir: Path, cfg: ModelConfig) -> Tuple[Dict[str, torch.Tens
     with tempfile.TemporaryDirectory() as tmp:
         export_graphs(probe, Path(tmp))
         for graph in ("vision.onnx", "llm.onnx"):
-            coded_graph, real_graph = load_graph(Path(tmp) / graph), load_graph(pack_dir / graph)
+            coded_graph, real_graph = load_graph(Path(tmp) / graph), graphs[graph]
             if [n.SerializeToString() for n in coded_graph.graph.node] != [n.SerializeToString() for n in real_graph.graph.node]:
                 raise UnpackError(f"{graph}: its nodes are not those of a {cfg} export with this torch and code")
             coded, real = float_initializers(coded_graph), float_initializers(real_graph)
@@ -166,10 +166,10 @@ def read_weights(pack_dir: Path, cfg: ModelConfig) -> Tuple[Dict[str, torch.Tens
                     raise UnpackError(f"{graph}: {name} has constants that differ from this config's export")
     tensors = pack_dir / "embed_tokens.f32", pack_dir / "summary.f32"
     for name, path in zip(("decoder.embed.weight", "summary"), tensors):
-        if path.stat().st_size != 4 * sizes[names.index(name)]:
-            raise UnpackError(f"{path.name} is {path.stat().st_size} bytes, not {4 * sizes[names.index(name)]}")
-        place(np.arange(sizes[names.index(name)]) + starts[names.index(name)],
-              np.fromfile(path, dtype="<f4"), path.name)
+        i = names.index(name)
+        if path.stat().st_size != 4 * sizes[i]:
+            raise UnpackError(f"{path.name} is {path.stat().st_size} bytes, not {4 * sizes[i]}")
+        place(np.arange(sizes[i]) + starts[i], np.fromfile(path, dtype="<f4"), path.name)
     state, missing = {}, set()
     for name, p in probe.named_parameters():
         values = flat[name]
@@ -211,10 +211,11 @@ def write_run(folder: Path, payload: dict, tok: Tokenizer, note: dict) -> None:
 
 def unpack(pack_dir: Path, out: Path, data: Optional[Path] = None, seed: int = 0) -> dict:
     pack = json.loads((pack_dir / "pack.json").read_text())
-    cfg, f2b = pack_config(pack, load_graph(pack_dir / "vision.onnx"), load_graph(pack_dir / "llm.onnx"))
+    graphs = {name: load_graph(pack_dir / name) for name in ("vision.onnx", "llm.onnx")}
+    cfg, f2b = pack_config(pack, graphs["vision.onnx"], graphs["llm.onnx"])
     if f2b.forward != "double":
         raise UnpackError("only double-forward packs are exported, so only those unpack")
-    state, missing = read_weights(pack_dir, cfg)
+    state, missing = read_weights(pack_dir, cfg, graphs)
     torch.manual_seed(seed)
     model = Glimpse(cfg)
     kept = {k: v for k, v in state.items() if k not in missing}
