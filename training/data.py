@@ -150,16 +150,16 @@ def pad_rows(rows: Sequence[Row], pad_id: int, image_at: int = IMAGE_AT):
 
 
 def caption_target(record: dict, rng: random.Random) -> Tuple[str, str]:
-    """A caption instruction and a seen caption that names every object. Language 2's partial
-    captions (`coverage: some`, a third of them) do not answer "Describe the image."; taught
-    as its answers they made a round-9 pack describe fewer objects (caption recall 0.90 ->
-    0.71). An image whose seen captions are all partial gets PART_INSTRUCTION, which they answer."""
+    """One of the image's seen captions and the instruction it answers. Language 2's partial
+    captions (`coverage: some`, a third of them) answer PART_INSTRUCTION, never "Describe the
+    image.": taught as its answers they made a round-9 pack describe fewer objects (caption
+    recall 0.90 -> 0.71). Search re-ranks by PART_INSTRUCTION (pack.json prompts.partial_caption),
+    and people type partial descriptions, so the partial captions are kept under it."""
     seen = [c for c in record["captions"] if not c["heldOut"]]
-    full = [c["text"] for c in seen if c.get("coverage", "all") == "all"]
-    if full:
-        instruction = rng.choice(CAPTION_INSTRUCTIONS)
-        return instruction, rng.choice(full)
-    return PART_INSTRUCTION, rng.choice([c["text"] for c in seen])
+    pick = rng.choice(seen)
+    if pick.get("coverage", "all") == "all":
+        return rng.choice(CAPTION_INSTRUCTIONS), pick["text"]
+    return PART_INSTRUCTION, pick["text"]
 
 
 def instruction_turns(record: dict, rng: random.Random, caption_prob: float = 0.5) -> List[Tuple[str, str]]:
