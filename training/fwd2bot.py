@@ -10,7 +10,7 @@ import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 import torch
 import torch.nn as nn
@@ -64,6 +64,9 @@ class Fwd2BotConfig:
                                   # at every answer token. The adapter learns the seen wordings from their answers
                                   # alone and drifts from how the base reads wordings it never saw. Measured not to help
                                   # held-out wordings (round 7, docs/training-language2-rounds-6-on.md): kept off by default
+    budget_weights: Dict[str, float] = field(default_factory=dict)  # budget ("16") -> weight of drawing it per batch
+                                  # under prefix budgets (1 if not named). Uniform over 1..16, the budgets the
+                                  # targets read (4 and 16) get 2 QA batches in 10; relations need the larger one
     text_pair_skip: List[str] = field(default_factory=list)  # probe categories the text loss leaves alone, e.g.
                                   # replace-relation: "X below Y" is "Y above X", so a relation word alone must not
                                   # move the text; pushing on it fought the captions that say it the other way round
@@ -83,6 +86,12 @@ class Fwd2BotConfig:
                 isinstance(c, str) and isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
                 for c, w in weights.items()):
             raise ValueError(f"fwd2bot probe_caption_weights must map probe categories to numbers >= 0, not {weights!r}")
+        bw = self.budget_weights
+        if not isinstance(bw, dict) or not all(
+                k in {str(b) for b in BUDGETS} and isinstance(w, (int, float)) and not isinstance(w, bool)
+                and math.isfinite(w) and w >= 0 for k, w in bw.items()) or (bw and self.budget_draw_weights()[1] == 0):
+            raise ValueError(f"fwd2bot budget_weights must map budgets {', '.join(map(str, BUDGETS))} to numbers >= 0, "
+                             f"not all 0, not {bw!r}")
         if self.distill_weight > 0 and self.adapters == "full":
             raise ValueError("fwd2bot distill_weight needs the base model frozen as its teacher; adapters \"full\" trains it")
         if not isinstance(self.text_pair_margin, (int, float)) or not 0 <= self.text_pair_margin <= 1:
@@ -91,6 +100,16 @@ class Fwd2BotConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"fwd2bot {name} must be a probability in [0, 1], not {value!r}")
+
+    def budget_draw_weights(self) -> Tuple[List[float], float]:
+        """Each of BUDGETS' weight of being drawn, and their sum."""
+        weights = [float(self.budget_weights.get(str(b), 1.0)) for b in BUDGETS]
+        return weights, sum(weights)
+
+    def draw_budget(self, rng: random.Random) -> int:
+        if not self.budget_weights:
+            return rng.choice(BUDGETS)  # no other draw: runs from before the switch replay
+        return rng.choices(BUDGETS, weights=self.budget_draw_weights()[0])[0]
 
     def compress_adapter(self) -> int:
         return ADAPTER_BASE if self.adapters == "full" else ADAPTER_COMPRESS
@@ -303,7 +322,7 @@ def stage1_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int]
 def stage2_step(model: Glimpse, ds: WorldDataset, tok: Tokenizer, idx: List[int], rng: random.Random, step: int,
                 f2b: Fwd2BotConfig, prompt_ids: torch.Tensor, probe: Optional[SceneProbe] = None,
                 keep: Set[int] = frozenset()):
-    budget = rng.choice(BUDGETS) if f2b.budgets == "prefix" else model.cfg.summary_tokens
+    budget = f2b.draw_budget(rng) if f2b.budgets == "prefix" else model.cfg.summary_tokens
     caption_batch = step % 2 == 1  # the sampler alternates instruction and caption-pair batches 1:1
     if f2b.loss == "disc":
         caption_batch = True

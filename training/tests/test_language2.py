@@ -146,6 +146,20 @@ def test_caption_turns_say_probe_sentences_only_when_asked():
         Fwd2BotConfig(probe_captions=2)
 
 
+def test_budget_weights_draw_budgets_by_weight_and_leave_old_runs_replaying():
+    from fwd2bot import BUDGETS
+    rng, replay = random.Random(7), random.Random(7)
+    assert [Fwd2BotConfig().draw_budget(rng) for _ in range(50)] == [replay.choice(BUDGETS) for _ in range(50)]
+    f2b = Fwd2BotConfig(budget_weights={"16": 4, "1": 0})  # 1 : 1 : 1 : 4 over 2, 4, 8, 16
+    drawn = [f2b.draw_budget(rng) for _ in range(2000)]
+    assert 1 not in drawn and set(drawn) == {2, 4, 8, 16}
+    assert 0.52 < drawn.count(16) / len(drawn) < 0.62
+    for bad in ({"32": 1}, {16: 1}, {"16": -1}, {"16": float("inf")}, {"16": True}, ["16"],
+                {str(b): 0 for b in BUDGETS}):
+        with pytest.raises(ValueError, match="budget_weights"):
+            Fwd2BotConfig(budget_weights=bad)
+
+
 def test_the_caption_instruction_is_answered_with_a_caption_of_every_object(v2_data):
     ds = WorldDataset(v2_data)
     rng = random.Random(0)
@@ -253,7 +267,7 @@ def test_stage1_continues_a_language1_model_on_language2(tiny_runs, v2_data, tmp
            "--fwd2bot", json.dumps({"hard_negatives": 0.5, "search_texts": 0.5, "unk_rate": 0.05, "hard_pair_weight": 0.5,
                                    "text_pair_weight": 1.0, "text_pair_margin": 0.0, "text_pair_skip": ["replace-relation"],
                                    "probe_captions": 0.5, "probe_caption_weights": {"replace-relation": 4},
-                                   "unk_insert_rate": 0.1})])
+                                   "unk_insert_rate": 0.1, "budget_weights": {"16": 3, "1": 0}})])
     assert "ckpt.pt" in [p.name for p in stage2.iterdir()]
     wrong = train(["--stage", "2", "--run", str(tmp_path / "wrong"), "--base", str(run), "--steps", "1", *common,
                    "--init-adapters", str(donor / "final.pt"), "--model", json.dumps({"lora_rank": 8})], check=False)
