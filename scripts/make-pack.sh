@@ -31,6 +31,10 @@ STEPS2_V7=${STEPS2_V7:-1200}
 STEPS1_V9=${STEPS1_V9:-900}
 STEPS1_V10=${STEPS1_V10:-1400}
 STEPS2_V9=${STEPS2_V9:-1200}
+STEPS1_V12=${STEPS1_V12:-1400}
+STEPS2_V10=${STEPS2_V10:-1200}
+STEPS2_V10B=${STEPS2_V10B:-600}
+STEPS2_V11W=${STEPS2_V11W:-1200}
 RANK2=${RANK2:-32}
 ADAPTERS2="{\"lora_rank\": $RANK2, \"lora_alpha\": $((2 * RANK2))}"  # every stage-2 run's --model
 PY=/usr/bin/python3
@@ -52,6 +56,8 @@ began=$(date +%s)
 [ -f "$DATA/train-v2-r6/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 2 --language 2 --more relation=3 --out "$DATA/train-v2-r6"
 # Round 8's data: the same language with 18 more seen templates (docs/training-language2-rounds-6-on.md, "Round 8").
 [ -f "$DATA/train-v2-r8/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 3 --language 2 --more relation=3 --out "$DATA/train-v2-r8"
+# Round 9's data: 8 more seen templates (docs/training-language2-rounds-6-on.md, "Round 9").
+[ -f "$DATA/train-v2-r9/manifest.json" ] || npm run -s world -- dataset --split train --count 80000 --seed 4 --language 2 --more relation=3 --out "$DATA/train-v2-r9"
 [ -f "$DATA/test-v2/manifest.json" ] || npm run -s world -- dataset --split test --count 2000 --seed 0 --language 2 --out "$DATA/test-v2"
 
 "$PY" training/train.py --stage 1 --data "$DATA/train" --run "$RUNS/base" \
@@ -157,7 +163,29 @@ ROUND5_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4,
   --init-adapters "$RUNS/fwd2bot-v7/final.pt" --model "$ADAPTERS2" \
   --fwd2bot "$ROUND5_FWD2BOT" \
   --steps "$STEPS2_V9" --lr 4e-4 --warmup 30 --seed 25 --log-every 25 --ckpt-every 250
-"$PY" training/export.py --run "$RUNS/fwd2bot-v9" --test "$DATA/test-v2" --out "$OUT" --images 200
+# Rounds 9 and 10: 1,400 stage-1 steps on round 9's data (the bundled round was trained from
+# base-v10 and fwd2bot-v9 as training/unpack.py rebuilt them from the round-8 pack, the same
+# weights), then stage 2 three times from the adapters before: round 5's switches twice, then
+# round 10's (budgets 4 and 16 drawn more often). v10 and v10b were trained before caption_target
+# paired partial captions with the part instruction (v10: they answered "Describe the image.";
+# v10b: they were left out); run from here they already use it, as v11w did
+# (docs/training-language2-rounds-6-on.md, "Round 10").
+ROUND10_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "unk_insert_rate": 0.07, "hard_pair_weight": 0.2, "probe_captions": 0.5, "budget_weights": {"16": 3, "4": 2}, "probe_caption_weights": {"replace-relation": 8, "swap-attribute": 2, "swap-object": 2}}'
+"$PY" training/train.py --stage 1 --data "$DATA/train-v2-r9" --run "$RUNS/base-v12" --init "$RUNS/base-v10/final.pt" \
+  --unk-rate 0.15 --unk-insert-rate 0.05 --steps "$STEPS1_V12" --lr 2.5e-4 --warmup 20 --seed 26 --log-every 25 --ckpt-every 250
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2-r9" --run "$RUNS/fwd2bot-v10" --base "$RUNS/base-v12" \
+  --init-adapters "$RUNS/fwd2bot-v9/final.pt" --model "$ADAPTERS2" \
+  --fwd2bot "$ROUND5_FWD2BOT" \
+  --steps "$STEPS2_V10" --lr 4e-4 --warmup 30 --seed 27 --log-every 25 --ckpt-every 250
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2-r9" --run "$RUNS/fwd2bot-v10b" --base "$RUNS/base-v12" \
+  --init-adapters "$RUNS/fwd2bot-v10/final.pt" --model "$ADAPTERS2" \
+  --fwd2bot "$ROUND5_FWD2BOT" \
+  --steps "$STEPS2_V10B" --lr 4e-4 --warmup 30 --seed 28 --log-every 25 --ckpt-every 250
+"$PY" training/train.py --stage 2 --data "$DATA/train-v2-r9" --run "$RUNS/fwd2bot-v11w" --base "$RUNS/base-v12" \
+  --init-adapters "$RUNS/fwd2bot-v10b/final.pt" --model "$ADAPTERS2" \
+  --fwd2bot "$ROUND10_FWD2BOT" \
+  --steps "$STEPS2_V11W" --lr 4e-4 --warmup 30 --seed 29 --log-every 25 --ckpt-every 250
+"$PY" training/export.py --run "$RUNS/fwd2bot-v11w" --test "$DATA/test-v2" --out "$OUT" --images 200
 # The "no good match" threshold, measured on the validation split with the real engine.
 npx tsx scripts/calibrate-no-match.ts --pack "$OUT" --images 1000 --write
 # Search's second stage: the weight of pass 2's likelihood against the cosine (docs/library.md).
