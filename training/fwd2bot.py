@@ -65,8 +65,8 @@ class Fwd2BotConfig:
                                   # alone and drifts from how the base reads wordings it never saw. Measured not to help
                                   # held-out wordings (round 7, docs/training-language2-rounds-6-on.md): kept off by default
     budget_weights: Dict[str, float] = field(default_factory=dict)  # budget ("16") -> weight of drawing it per batch
-                                  # under prefix budgets (1 if not named). Uniform over 1..16, the budgets the
-                                  # targets read (4 and 16) get 2 QA batches in 10; relations need the larger one
+                                  # under prefix budgets (1 if not named). Uniform, the budgets the app and the
+                                  # targets read (4 and 16) get 2 QA batches in 10 (round 10 weighs them 2 and 3)
     text_pair_skip: List[str] = field(default_factory=list)  # probe categories the text loss leaves alone, e.g.
                                   # replace-relation: "X below Y" is "Y above X", so a relation word alone must not
                                   # move the text; pushing on it fought the captions that say it the other way round
@@ -92,6 +92,8 @@ class Fwd2BotConfig:
                 and math.isfinite(w) and w >= 0 for k, w in bw.items()) or (bw and self.budget_draw_weights()[1] == 0):
             raise ValueError(f"fwd2bot budget_weights must map budgets {', '.join(map(str, BUDGETS))} to numbers >= 0, "
                              f"not all 0, not {bw!r}")
+        if bw and self.budgets != "prefix":
+            raise ValueError("fwd2bot budget_weights needs budgets \"prefix\"; \"fixed\" always trains K")
         if self.distill_weight > 0 and self.adapters == "full":
             raise ValueError("fwd2bot distill_weight needs the base model frozen as its teacher; adapters \"full\" trains it")
         if not isinstance(self.text_pair_margin, (int, float)) or not 0 <= self.text_pair_margin <= 1:

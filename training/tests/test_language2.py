@@ -158,6 +158,8 @@ def test_budget_weights_draw_budgets_by_weight_and_leave_old_runs_replaying():
                 {str(b): 0 for b in BUDGETS}):
         with pytest.raises(ValueError, match="budget_weights"):
             Fwd2BotConfig(budget_weights=bad)
+    with pytest.raises(ValueError, match="budget_weights needs budgets"):
+        Fwd2BotConfig(budgets="fixed", budget_weights={"16": 2})
 
 
 def test_the_caption_instruction_is_answered_with_a_caption_of_every_object(v2_data):
