@@ -170,7 +170,7 @@ ROUND5_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4,
 # paired partial captions with the part instruction (v10: they answered "Describe the image.";
 # v10b: they were left out); run from here they already use it, as v11w did
 # (docs/training-language2-rounds-6-on.md, "Round 10").
-ROUND10_FWD2BOT='{"disc_weight": 0.2, "hard_negatives": 0.5, "search_texts": 0.4, "unk_rate": 0.1, "unk_insert_rate": 0.07, "hard_pair_weight": 0.2, "probe_captions": 0.5, "budget_weights": {"16": 3, "4": 2}, "probe_caption_weights": {"replace-relation": 8, "swap-attribute": 2, "swap-object": 2}}'
+ROUND10_FWD2BOT="${ROUND5_FWD2BOT%\}}, \"budget_weights\": {\"16\": 3, \"4\": 2}}"  # round 5's object with one more key
 "$PY" training/train.py --stage 1 --data "$DATA/train-v2-r9" --run "$RUNS/base-v12" --init "$RUNS/base-v10/final.pt" \
   --unk-rate 0.15 --unk-insert-rate 0.05 --steps "$STEPS1_V12" --lr 2.5e-4 --warmup 20 --seed 26 --log-every 25 --ckpt-every 250
 "$PY" training/train.py --stage 2 --data "$DATA/train-v2-r9" --run "$RUNS/fwd2bot-v10" --base "$RUNS/base-v12" \

@@ -10,7 +10,7 @@ import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Callable, Dict, List, Optional, Set
 
 import torch
 import torch.nn as nn
@@ -25,6 +25,13 @@ BUDGETS = (1, 2, 4, 8, 16)
 STAGE2_MODEL_FIELDS = ("lora_rank", "lora_alpha")  # what stage 2 adds to a frozen base
 CHOICES = {"loss": ("ar", "disc", "both"), "adapters": ("stage", "single", "full"),
            "attention": ("causal", "bidirectional"), "forward": ("double", "single"), "budgets": ("prefix", "fixed")}
+
+
+def is_weight_map(value, key_ok: Callable[[object], bool]) -> bool:
+    """A dict whose keys pass `key_ok` and whose values are finite numbers >= 0 (not booleans)."""
+    return isinstance(value, dict) and all(
+        key_ok(k) and isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
+        for k, w in value.items())
 
 
 @dataclass
@@ -82,14 +89,10 @@ class Fwd2BotConfig:
         if not isinstance(self.text_pair_skip, list) or not all(isinstance(c, str) for c in self.text_pair_skip):
             raise ValueError(f"fwd2bot text_pair_skip must be a list of probe categories, not {self.text_pair_skip!r}")
         weights = self.probe_caption_weights
-        if not isinstance(weights, dict) or not all(
-                isinstance(c, str) and isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
-                for c, w in weights.items()):
+        if not is_weight_map(weights, lambda c: isinstance(c, str)):
             raise ValueError(f"fwd2bot probe_caption_weights must map probe categories to numbers >= 0, not {weights!r}")
         bw = self.budget_weights
-        if not isinstance(bw, dict) or not all(
-                k in {str(b) for b in BUDGETS} and isinstance(w, (int, float)) and not isinstance(w, bool)
-                and math.isfinite(w) and w >= 0 for k, w in bw.items()) or (bw and self.budget_draw_weights()[1] == 0):
+        if not is_weight_map(bw, lambda k: k in {str(b) for b in BUDGETS}) or (bw and sum(self.budget_draw_weights()) == 0):
             raise ValueError(f"fwd2bot budget_weights must map budgets {', '.join(map(str, BUDGETS))} to numbers >= 0, "
                              f"not all 0, not {bw!r}")
         if bw and self.budgets != "prefix":
@@ -103,15 +106,14 @@ class Fwd2BotConfig:
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"fwd2bot {name} must be a probability in [0, 1], not {value!r}")
 
-    def budget_draw_weights(self) -> Tuple[List[float], float]:
-        """Each of BUDGETS' weight of being drawn, and their sum."""
-        weights = [float(self.budget_weights.get(str(b), 1.0)) for b in BUDGETS]
-        return weights, sum(weights)
+    def budget_draw_weights(self) -> List[float]:
+        """Each of BUDGETS' weight of being drawn."""
+        return [float(self.budget_weights.get(str(b), 1.0)) for b in BUDGETS]
 
     def draw_budget(self, rng: random.Random) -> int:
         if not self.budget_weights:
             return rng.choice(BUDGETS)  # no other draw: runs from before the switch replay
-        return rng.choices(BUDGETS, weights=self.budget_draw_weights()[0])[0]
+        return rng.choices(BUDGETS, weights=self.budget_draw_weights())[0]
 
     def compress_adapter(self) -> int:
         return ADAPTER_BASE if self.adapters == "full" else ADAPTER_COMPRESS
